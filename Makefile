@@ -1,0 +1,47 @@
+# goldtrace: `make run` serves the demo, `make test` runs the whole suite. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv run test test-sqlite test-postgres lint format bench e2e-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/goldtrace init-db
+	$(BIN)/goldtrace demo --if-empty
+	$(BIN)/goldtrace serve --host 127.0.0.1 --port 5000
+
+test: $(STAMP)
+	$(MAKE) test-sqlite
+	@if [ -n "$$GOLDTRACE_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
+	else echo "GOLDTRACE_TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
+
+test-sqlite: $(STAMP)
+	env -u GOLDTRACE_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider -m "not sqlite_only" tests/services tests/webapp tests/cli
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/mypy src
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench migrations
+	$(BIN)/ruff check --fix src tests bench migrations
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

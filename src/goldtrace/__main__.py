@@ -1,0 +1,5 @@
+"""``python -m goldtrace`` runs the CLI."""
+
+from goldtrace.cli import main
+
+main()

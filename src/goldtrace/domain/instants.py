@@ -1,0 +1,47 @@
+"""UTC instants as RFC 3339 text with millisecond precision and a ``Z``, the only form the ledger stores."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from goldtrace.errors import InvalidInput
+
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def format_instant(moment: datetime) -> str:
+    """Return ``moment`` as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC. Naive datetimes are refused."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: goldtrace stores UTC instants only")
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_instant(text: str) -> datetime:
+    """Return the aware UTC datetime of an instant in the stored form; InvalidInput otherwise."""
+    if not _INSTANT.match(text):
+        raise InvalidInput(
+            f"not an RFC 3339 UTC instant with milliseconds: {text!r}", code="bad_instant"
+        )
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"not a valid instant: {text!r}", code="bad_instant") from None
+
+
+def now_instant() -> str:
+    """Return the current UTC instant in the stored form."""
+    return format_instant(datetime.now(UTC))
+
+
+def parse_date(text: str, field: str = "date") -> date:
+    """Return a calendar date from ``YYYY-MM-DD``; InvalidInput naming ``field`` otherwise."""
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise InvalidInput(f"{field} must be a date YYYY-MM-DD", fields={field: "bad date"})
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} is not a real date: {text}", fields={field: "bad date"}
+        ) from None

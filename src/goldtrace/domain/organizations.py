@@ -1,0 +1,74 @@
+"""Organizations and their kinds, as the rules need them (no persistence here)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from goldtrace.errors import InvalidInput
+
+KINDS = ("mine", "trader", "refiner", "jeweler", "auditor", "standard_body")
+_ORG_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
+
+
+@dataclass(frozen=True)
+class OrgProfile:
+    """What the ledger records about an organization when it is registered."""
+
+    id: str
+    name: str
+    kind: str
+    country: str = "PE"
+    region: str | None = None
+    ruc: str | None = None
+    reinfo: str | None = None
+    miners: int | None = None
+    capacity_mg_month: int | None = None
+
+    def __post_init__(self) -> None:
+        if not _ORG_ID.match(self.id):
+            raise InvalidInput(
+                "organization id must be 2-64 lowercase letters, digits, '-' or '_'",
+                fields={"id": "bad id"},
+            )
+        if self.kind not in KINDS:
+            raise InvalidInput(
+                f"kind must be one of {', '.join(KINDS)}", fields={"kind": "unknown kind"}
+            )
+        if not self.name.strip():
+            raise InvalidInput("organization name is empty", fields={"name": "empty"})
+        if not re.fullmatch(r"[A-Z]{2}", self.country):
+            raise InvalidInput(
+                "country must be an ISO 3166 alpha-2 code", fields={"country": "bad"}
+            )
+        if self.ruc is not None and not re.fullmatch(r"(10|15|17|20)\d{9}", self.ruc):
+            raise InvalidInput(
+                "RUC must be 11 digits starting 10, 15, 17 or 20", fields={"ruc": "bad"}
+            )
+        for name in ("miners", "capacity_mg_month"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise InvalidInput(f"{name} must be positive", fields={name: "not positive"})
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the profile as the event field ``org`` (absent optional fields are omitted)."""
+        data: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind}
+        data["country"] = self.country
+        for name in ("region", "ruc", "reinfo", "miners", "capacity_mg_month"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrgProfile:
+        """Return the profile recorded in an event; InvalidInput when fields are wrong."""
+        allowed = {"id", "name", "kind", "country", "region", "ruc", "reinfo", "miners"}
+        allowed |= {"capacity_mg_month"}
+        if not isinstance(data, dict) or not set(data) <= allowed:
+            raise InvalidInput("organization record has unknown fields", code="bad_event")
+        try:
+            return cls(**data)
+        except TypeError:
+            raise InvalidInput("organization record is incomplete", code="bad_event") from None

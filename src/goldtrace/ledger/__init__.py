@@ -1,0 +1,1 @@
+"""goldtrace.ledger"""

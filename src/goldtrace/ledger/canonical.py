@@ -1,0 +1,102 @@
+"""Canonical JSON (RFC 8785) and strict JSON parsing for ledger bytes.
+
+Event bodies are hashed over their RFC 8785 bytes. Two inputs that mean the same thing must produce the
+same bytes, so text is normalised to NFC first (``rfc8785`` does not normalise) and floats are refused:
+quantities travel as decimal strings or integers, never binary floats.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+import rfc8785
+
+from goldtrace.errors import InvalidInput
+
+# Integers beyond this are not exactly representable in ECMAScript numbers, which RFC 8785 assumes.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def normalize(value: Any) -> Any:
+    """Return a copy of a JSON-like value with every string in NFC.
+
+    Raises InvalidInput for floats, integers outside ±(2**53 - 1), non-string keys and other types.
+    """
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise InvalidInput(
+                "integer out of range for canonical JSON", code="number_out_of_range"
+            )
+        return value
+    if isinstance(value, dict):
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInput("object keys must be strings", code="invalid_json")
+            result[unicodedata.normalize("NFC", key)] = normalize(item)
+        if len(result) != len(value):
+            raise InvalidInput("duplicate keys after normalisation", code="duplicate_key")
+        return result
+    if isinstance(value, list | tuple):
+        return [normalize(item) for item in value]
+    if isinstance(value, float):
+        raise InvalidInput("floating-point numbers are not allowed", code="float_not_allowed")
+    raise InvalidInput(f"value of type {type(value).__name__} is not JSON", code="invalid_json")
+
+
+def canonical(value: Any) -> bytes:
+    """Return the RFC 8785 bytes of ``value`` after NFC normalisation.
+
+    Raises InvalidInput for values canonical JSON cannot represent exactly.
+    """
+    data: bytes = rfc8785.dumps(normalize(value))
+    return data
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidInput(f"duplicate key {key!r} in JSON object", code="duplicate_key")
+        result[key] = value
+    return result
+
+
+def _reject_float(text: str) -> Any:
+    raise InvalidInput(f"number {text} is not an integer", code="float_not_allowed")
+
+
+def _reject_constant(text: str) -> Any:
+    raise InvalidInput(f"{text} is not valid JSON", code="invalid_json")
+
+
+def parse_strict(data: bytes | str) -> Any:
+    """Parse JSON refusing duplicate keys, non-integer numbers, NaN and Infinity.
+
+    Raises InvalidInput with a one-line reason.
+    """
+    try:
+        return json.loads(
+            data,
+            object_pairs_hook=_reject_duplicates,
+            parse_float=_reject_float,
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"malformed JSON: {exc}", code="invalid_json") from None
+
+
+def is_canonical(data: bytes) -> bool:
+    """Return True when ``data`` is exactly the canonical encoding of the JSON it holds."""
+    try:
+        return canonical(parse_strict(data)) == data
+    except InvalidInput:
+        return False

@@ -1,0 +1,236 @@
+"""Appending events to the log: the single-writer path that turns drafts into signed, logged events.
+
+An append either lands whole (event row, leaf, finished subtree hashes and the updated head) or, since
+the caller's transaction rolls back on any error, not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from goldtrace.db.models import Event, LogHead, LogNode, OrgKey
+from goldtrace.domain.instants import now_instant
+from goldtrace.errors import ConfigurationError, PermissionDenied
+from goldtrace.ledger import merkle
+from goldtrace.ledger.canonical import parse_strict
+from goldtrace.ledger.envelope import LeafEnvelope
+from goldtrace.ledger.events import build_body, encode
+from goldtrace.ledger.keys import sign_event, verify_event_signature
+from goldtrace.services.context import Context
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event to append: its type, acting organization, own fields and the events it builds on.
+
+    ``signer`` overrides the actor's custodial key (only the genesis event, signed by the key it declares).
+    """
+
+    type: str
+    actor: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    prev: Sequence[bytes] = ()
+    occurred_at: str | None = None
+    signer: tuple[str, Ed25519PrivateKey] | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as it landed in the log."""
+
+    seq: int
+    hash: bytes
+    body: bytes
+    kid: str
+    sig: bytes
+    leaf: bytes
+    logged_at: str
+
+
+@dataclass
+class _Head:
+    size: int
+    frontier: list[bytes]
+
+
+def lock_head(session: Session) -> LogHead:
+    """Return the log head row, locked against other writers until the transaction ends.
+
+    PostgreSQL takes a row lock; SQLite transactions already hold the database write lock (see db.session).
+    """
+    head = session.execute(
+        select(LogHead).where(LogHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        raise ConfigurationError("the database has no log head: run `goldtrace init-db`")
+    return head
+
+
+def append(session: Session, ctx: Context, draft: Draft) -> Recorded:
+    """Sign and append one event; return it as recorded. The caller commits."""
+    return append_many(session, ctx, [draft])[0]
+
+
+def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list[Recorded]:
+    """Sign and append events in order under one lock of the head; return them as recorded.
+
+    Raises PermissionDenied when an actor has no current key the server holds.
+    """
+    if not drafts:
+        return []
+    head_row = lock_head(session)
+    head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
+    signers: dict[str, tuple[str, Ed25519PrivateKey]] = {}
+    events: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    recorded: list[Recorded] = []
+    for draft in drafts:
+        occurred_at = draft.occurred_at or now_instant()
+        encoded = encode(
+            build_body(
+                type=draft.type,
+                actor=draft.actor,
+                occurred_at=occurred_at,
+                prev=draft.prev,
+                fields=draft.fields,
+            )
+        )
+        kid, private_key = draft.signer or _custodial_signer(session, ctx, draft.actor, signers)
+        sig = sign_event(private_key, encoded.hash)
+        rec = _log(head, ctx.origin, encoded.hash, encoded.body, kid, sig, nodes)
+        events.append(
+            {
+                "seq": rec.seq,
+                "hash": rec.hash,
+                "type": draft.type,
+                "actor": draft.actor,
+                "occurred_at": occurred_at,
+                "body": rec.body,
+                "kid": kid,
+                "sig": sig,
+                "leaf": rec.leaf,
+                "logged_at": rec.logged_at,
+            }
+        )
+        recorded.append(rec)
+    _write(session, head, head_row, events, nodes)
+    return recorded
+
+
+def append_presigned(
+    session: Session, *, ctx: Context, body: bytes, kid: str, sig: bytes
+) -> Recorded:
+    """Append an event an organization signed itself with a key whose private half we never held.
+
+    The caller has checked the body's content rules; here we check the signature and the key.
+    """
+    event_hash = hashlib.sha256(body).digest()
+    parsed = parse_strict(body)
+    head_row = lock_head(session)
+    key = _current_key(session, str(parsed.get("actor")))
+    if key is None or key.kid != kid or not verify_event_signature(key.public_key, event_hash, sig):
+        raise PermissionDenied(
+            "the event is not signed by the actor's current key", code="bad_signature"
+        )
+    head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
+    nodes: list[dict[str, Any]] = []
+    rec = _log(head, ctx.origin, event_hash, body, kid, sig, nodes)
+    row = {
+        "seq": rec.seq,
+        "hash": event_hash,
+        "type": parsed["type"],
+        "actor": parsed["actor"],
+        "occurred_at": parsed["occurred_at"],
+        "body": body,
+        "kid": kid,
+        "sig": sig,
+        "leaf": rec.leaf,
+        "logged_at": rec.logged_at,
+    }
+    _write(session, head, head_row, [row], nodes)
+    return rec
+
+
+def _log(
+    head: _Head,
+    origin: str,
+    event_hash: bytes,
+    body: bytes,
+    kid: str,
+    sig: bytes,
+    nodes: list[dict[str, Any]],
+) -> Recorded:
+    seq = head.size
+    logged_at = now_instant()
+    leaf = LeafEnvelope(
+        origin=origin, seq=seq, time=logged_at, event_hash=event_hash, kid=kid, sig=sig
+    ).to_bytes()
+    head.frontier, finished = merkle.append(head.frontier, seq, merkle.leaf_hash(leaf))
+    nodes.extend({"level": lv, "idx": ix, "hash": h} for (lv, ix), h in finished)
+    head.size = seq + 1
+    return Recorded(
+        seq=seq, hash=event_hash, body=body, kid=kid, sig=sig, leaf=leaf, logged_at=logged_at
+    )
+
+
+def _write(
+    session: Session,
+    head: _Head,
+    head_row: LogHead,
+    events: list[dict[str, Any]],
+    nodes: list[dict[str, Any]],
+) -> None:
+    session.execute(insert(Event), events)
+    session.execute(insert(LogNode), nodes)
+    session.execute(
+        update(LogHead)
+        .where(LogHead.id == 1)
+        .values(
+            size=head.size,
+            root=merkle.frontier_root(head.frontier),
+            frontier=b"".join(head.frontier),
+        )
+    )
+    session.expire(head_row)
+
+
+def _current_key(session: Session, org_id: str) -> OrgKey | None:
+    return session.execute(
+        select(OrgKey).where(OrgKey.org_id == org_id, OrgKey.valid_until_seq.is_(None))
+    ).scalar_one_or_none()
+
+
+def _custodial_signer(
+    session: Session,
+    ctx: Context,
+    actor: str,
+    cache: dict[str, tuple[str, Ed25519PrivateKey]],
+) -> tuple[str, Ed25519PrivateKey]:
+    if actor in cache:
+        return cache[actor]
+    key = _current_key(session, actor)
+    if key is None:
+        raise PermissionDenied(f"organization {actor} has no valid signing key", code="no_key")
+    if key.private_key_sealed is None:
+        raise PermissionDenied(
+            f"organization {actor} keeps its own key: submit events signed with it",
+            code="self_signed_only",
+        )
+    cache[actor] = (key.kid, ctx.seal.open(key.private_key_sealed, key.kid))
+    return cache[actor]
+
+
+def _split(frontier: bytes) -> list[bytes]:
+    return [frontier[i : i + merkle.HASH_SIZE] for i in range(0, len(frontier), merkle.HASH_SIZE)]
+
+
+def split_frontier(frontier: bytes) -> list[bytes]:
+    """Return the list of 32-byte hashes stored concatenated in the head row."""
+    return _split(frontier)

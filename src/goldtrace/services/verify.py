@@ -1,0 +1,108 @@
+"""`goldtrace verify`: stream the stored ledger through the verifier in bounded memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from goldtrace.db.models import Checkpoint, Event, LogHead, LogKey, LogNode
+from goldtrace.domain.keystate import KeyState
+from goldtrace.errors import ConfigurationError
+from goldtrace.ledger import merkle, note
+from goldtrace.ledger.verifier import LedgerVerifier, Report, StoredCheckpoint, StoredEvent
+from goldtrace.services.context import Context
+from goldtrace.services.log import split_frontier
+
+PAGE = 5000
+
+
+def verify_ledger(
+    session: Session,
+    ctx: Context,
+    *,
+    workers: int | None = None,
+    log_key: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Check everything stored against everything else; return the report (faults, if any).
+
+    ``log_key`` is a verifier key to trust instead of the one stored in the database; an auditor who
+    pinned the log key earlier should pass it, since whoever can rewrite the database can replace it.
+    """
+    head = session.get(LogHead, 1)
+    if head is None:
+        raise ConfigurationError("the database has no log head: run `goldtrace init-db`")
+    total = session.execute(select(func.count()).select_from(Event)).scalar_one()
+    verifier = LedgerVerifier(
+        origin=ctx.origin, rules=KeyState(), expected_size=total, workers=workers
+    )
+    checkpoints = [
+        StoredCheckpoint(size=c.size, root=c.root, note=c.note)
+        for c in session.execute(select(Checkpoint).order_by(Checkpoint.size)).scalars()
+    ]
+    verifier.want_root_at(c.size for c in checkpoints)
+    last_seq = session.execute(select(func.max(Event.seq))).scalar_one()
+    start = 0
+    while last_seq is not None and start <= last_seq:
+        end = start + PAGE
+        rows = session.execute(
+            select(Event).where(Event.seq >= start, Event.seq < end).order_by(Event.seq)
+        ).scalars()
+        events = [
+            StoredEvent(
+                seq=r.seq,
+                hash=r.hash,
+                type=r.type,
+                actor=r.actor,
+                occurred_at=r.occurred_at,
+                body=r.body,
+                kid=r.kid,
+                sig=r.sig,
+                leaf=r.leaf,
+                logged_at=r.logged_at,
+            )
+            for r in rows
+        ]
+        session.expunge_all()
+        verifier.feed(events, _finished_nodes(session, start, end - 1, last_seq + 1))
+        if progress is not None:
+            progress(min(end, last_seq + 1), total)
+        start = end
+    node_count = session.execute(select(func.count()).select_from(LogNode)).scalar_one()
+    return verifier.finish(
+        head_size=head.size,
+        head_root=head.root,
+        head_frontier=split_frontier(head.frontier),
+        node_count=node_count,
+        checkpoints=checkpoints,
+        log_verifier=_log_verifier(session, ctx, log_key),
+    )
+
+
+def _finished_nodes(
+    session: Session, first: int, last: int, size: int
+) -> dict[merkle.NodeKey, bytes]:
+    """Stored subtrees completed by leaves first..last: node (L, i) is completed by leaf (i+1)*2^L - 1."""
+    found: dict[merkle.NodeKey, bytes] = {}
+    level = 0
+    while (1 << level) <= max(size, last + 1):
+        low = -(-(first + 1) // (1 << level)) - 1
+        high = ((last + 1) >> level) - 1
+        if high >= low:
+            rows = session.execute(
+                select(LogNode.idx, LogNode.hash).where(
+                    LogNode.level == level, LogNode.idx >= low, LogNode.idx <= high
+                )
+            ).all()
+            found.update({(level, idx): h for idx, h in rows})
+        level += 1
+    return found
+
+
+def _log_verifier(session: Session, ctx: Context, log_key: str | None) -> note.Verifier | None:
+    if log_key is not None:
+        return note.Verifier.parse(log_key)
+    row = session.get(LogKey, ctx.origin)
+    return None if row is None else note.Verifier.from_public_key(ctx.origin, row.public_key)

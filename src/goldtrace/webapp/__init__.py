@@ -1,0 +1,40 @@
+"""The Flask application: ``create_app`` is the one factory (``gunicorn 'goldtrace.webapp:create_app()'``)."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from goldtrace.config import Settings
+from goldtrace.db.session import make_engine, make_sessionmaker
+from goldtrace.services.context import Context
+from goldtrace.webapp import errors, transparency
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(
+    settings: Settings | None = None, *, sessions: sessionmaker[Session] | None = None
+) -> Flask:
+    """Return a configured application. Tests pass ``sessions`` bound to their own connection."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+        TESTING=settings.testing,
+    )
+    if sessions is None:
+        sessions = make_sessionmaker(make_engine(settings.database_url))
+    app.extensions["goldtrace"] = {"ctx": Context(settings), "sessions": sessions}
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    errors.register(app)
+    app.register_blueprint(transparency.bp)
+    return app

@@ -1,0 +1,127 @@
+"""Appending to the log and proving what it holds, on the real database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from builders import ledger_with_events, register_mines
+from goldtrace.db.models import Checkpoint, Event, LogHead, LogNode
+from goldtrace.errors import InvalidInput, PermissionDenied
+from goldtrace.ledger import merkle, note
+from goldtrace.ledger.envelope import LeafEnvelope
+from goldtrace.ledger.keys import verify_event_signature
+from goldtrace.services import organizations, transparency
+from goldtrace.services.context import Context
+from goldtrace.services.log import Draft, append_many
+from goldtrace.services.verify import verify_ledger
+
+
+def leaves(session: Session) -> list[bytes]:
+    return list(session.execute(select(Event.leaf).order_by(Event.seq)).scalars())
+
+
+def test_genesis_registers_the_standard_body_signed_by_its_own_key(ledger: Session) -> None:
+    genesis = ledger.get(Event, 0)
+    assert genesis is not None
+    assert (genesis.type, genesis.actor) == ("org.register", "arm")
+    key = organizations.current_key(ledger, "arm")
+    assert key.valid_from_seq == 0
+    assert verify_event_signature(key.public_key, genesis.hash, genesis.sig)
+
+
+def test_bootstrap_is_idempotent(ledger: Session, ctx: Context) -> None:
+    organizations.bootstrap(ledger, ctx)
+    assert transparency.head(ledger).size == 1
+
+
+def test_head_root_and_stored_nodes_match_an_independent_tree(
+    ledger: Session, ctx: Context
+) -> None:
+    ledger_with_events(ledger, ctx, 37)
+    all_leaves = leaves(ledger)
+    assert len(all_leaves) == 37
+    hashes = [merkle.leaf_hash(leaf) for leaf in all_leaves]
+    assert transparency.head(ledger).root == merkle.root(hashes)
+    node_count = len(ledger.execute(select(LogNode.level)).all())
+    assert node_count == 2 * 37 - bin(37).count("1")
+    for size in range(1, 38):
+        assert transparency.root_at(ledger, size) == merkle.root(hashes[:size])
+
+
+def test_leaves_commit_to_their_events(ledger: Session, ctx: Context) -> None:
+    register_mines(ledger, ctx, 3)
+    for ev in ledger.execute(select(Event)).scalars():
+        env = LeafEnvelope.from_bytes(ev.leaf)
+        assert (env.seq, env.event_hash, env.kid, env.sig) == (ev.seq, ev.hash, ev.kid, ev.sig)
+        assert env.origin == ctx.origin
+
+
+def test_every_inclusion_and_consistency_proof_from_storage_verifies(
+    ledger: Session, ctx: Context
+) -> None:
+    ledger_with_events(ledger, ctx, 21)
+    hashes = [merkle.leaf_hash(leaf) for leaf in leaves(ledger)]
+    for size in range(1, 22):
+        root = merkle.root(hashes[:size])
+        for seq in range(size):
+            proof = transparency.inclusion_proof(ledger, seq, size)
+            merkle.verify_inclusion(hashes[seq], seq, size, proof, root)
+        for first in range(1, size + 1):
+            proof = transparency.consistency_proof(ledger, first, size)
+            merkle.verify_consistency(first, size, merkle.root(hashes[:first]), root, proof)
+
+
+@pytest.mark.parametrize(
+    ("seq", "size"), [(0, 0), (5, 5), (-1, 3), (0, 10**6)], ids=["empty", "seq=size", "neg", "big"]
+)
+def test_out_of_range_inclusion_requests_are_refused(
+    ledger: Session, ctx: Context, seq: int, size: int
+) -> None:
+    ledger_with_events(ledger, ctx, 5)
+    with pytest.raises(InvalidInput):
+        transparency.inclusion_proof(ledger, seq, size)
+
+
+def test_batch_append_lands_in_order_with_one_head_update(ledger: Session, ctx: Context) -> None:
+    mines = register_mines(ledger, ctx, 2)
+    before = transparency.head(ledger).size
+    assert append_many(ledger, ctx, []) == []
+    rows = [organizations.rotate_key(ledger, ctx, org_id=m) for m in mines]
+    assert transparency.head(ledger).size == before + len(rows)
+    assert verify_ledger(ledger, ctx, workers=1).ok
+
+
+def test_append_for_an_organization_without_key_is_refused(ledger: Session, ctx: Context) -> None:
+    with pytest.raises(PermissionDenied):
+        append_many(ledger, ctx, [Draft(type="key.rotate", actor="nobody")])
+    assert transparency.head(ledger).size == 1
+
+
+def test_checkpoint_is_signed_and_never_doubled(ledger: Session, ctx: Context) -> None:
+    ledger_with_events(ledger, ctx, 6)
+    first = transparency.cut_checkpoint(ledger, ctx)
+    again = transparency.cut_checkpoint(ledger, ctx)
+    assert again.size == first.size == 6
+    verifier = transparency.log_verifier(ledger, ctx)
+    cp, _ = note.open_checkpoint(first.note, verifier, origin=ctx.origin)
+    assert (cp.size, cp.root) == (6, transparency.head(ledger).root)
+    ledger_with_events(ledger, ctx, 9)
+    second = transparency.cut_checkpoint(ledger, ctx)
+    assert second.size == 9
+    assert ledger.execute(select(LogHead.size)).scalar_one() == 9
+
+
+def test_two_roots_for_one_size_are_impossible(ledger: Session, ctx: Context) -> None:
+    ledger_with_events(ledger, ctx, 4)
+    cp = transparency.cut_checkpoint(ledger, ctx)
+    nested = ledger.begin_nested()
+    with pytest.raises(IntegrityError):
+        ledger.execute(
+            insert(Checkpoint).values(
+                size=cp.size, root=b"\x00" * 32, note="forged", created_at=cp.created_at
+            )
+        )
+    nested.rollback()
