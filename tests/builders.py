@@ -9,6 +9,8 @@ from goldtrace.services import organizations
 from goldtrace.services.context import Context
 from goldtrace.services.transparency import head
 
+TEST_SECRET = "test-secret-key-0123456789abcdef"
+
 
 def register_mines(
     session: Session, ctx: Context, count: int, *, prefix: str = "mine"

@@ -14,13 +14,12 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from builders import TEST_SECRET
 from goldtrace.config import Settings, sqlite_url
 from goldtrace.db import migrate
 from goldtrace.db.session import make_engine
 from goldtrace.services.context import Context
 from goldtrace.services.organizations import bootstrap
-
-TEST_SECRET = "test-secret-key-0123456789abcdef"
 
 
 def postgres_url() -> str | None:
@@ -96,3 +95,23 @@ def ledger(session: Session, ctx: Context) -> Session:
 
 def is_postgres_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind under test, dropped afterwards (for migrations, processes, CLI)."""
+    base = postgres_url()
+    if base is None:
+        yield sqlite_url(tmp_path / "fresh.db")
+        return
+    url = make_url(base)
+    name = f"{url.database}_{os.getpid()}_{tmp_path.name}"[:60].lower().replace("-", "_")
+    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

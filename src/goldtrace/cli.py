@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from goldtrace.config import Settings
@@ -150,6 +151,10 @@ def main() -> None:
         sys.exit(exc.exit_code or 1)
     except GoldtraceError as exc:
         click.echo(f"goldtrace: {exc.message}", err=True)
+        sys.exit(1)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        click.echo(f"goldtrace: database error: {reason} (has `goldtrace init-db` run?)", err=True)
         sys.exit(1)
 
 

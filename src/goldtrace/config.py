@@ -10,8 +10,10 @@ from typing import Any
 
 from goldtrace.errors import ConfigurationError
 
+# goldtrace is installed in editable mode from its checkout, whose root holds alembic.ini and web/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The embedded database lives next to the checkout so that `make run` needs no set-up.
-DEFAULT_INSTANCE = Path("instance")
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 DEV_SECRET_KEY = "goldtrace-development-secret-do-not-use-in-production"  # noqa: S105
 
 

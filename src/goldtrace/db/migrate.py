@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
+from goldtrace.config import PROJECT_ROOT
 from goldtrace.errors import ConfigurationError
-
-# The package is installed in editable mode from the checkout, whose root holds alembic.ini.
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

@@ -42,6 +42,8 @@ def decode_key(data: Any) -> tuple[str, bytes]:
         public = base64.b64decode(str(data["public"]), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("key.public is not base64", code="bad_event") from None
+    if base64.b64encode(public).decode() != data["public"]:
+        raise InvalidInput("key.public is not canonical base64", code="bad_event")
     if len(public) != 32 or hashlib.sha256(public).hexdigest()[:16] != data["kid"]:
         raise InvalidInput("key.kid does not match key.public", code="bad_event")
     return str(data["kid"]), public

@@ -27,6 +27,16 @@ class OrgProfile:
     capacity_mg_month: int | None = None
 
     def __post_init__(self) -> None:
+        for name in ("id", "name", "kind", "country"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidInput(f"{name} must be text", fields={name: "not text"})
+        for name in ("region", "ruc", "reinfo"):
+            if not isinstance(getattr(self, name), str | None):
+                raise InvalidInput(f"{name} must be text", fields={name: "not text"})
+        for name in ("miners", "capacity_mg_month"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise InvalidInput(f"{name} must be an integer", fields={name: "not an integer"})
         if not _ORG_ID.match(self.id):
             raise InvalidInput(
                 "organization id must be 2-64 lowercase letters, digits, '-' or '_'",

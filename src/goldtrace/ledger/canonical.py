@@ -55,7 +55,10 @@ def canonical(value: Any) -> bytes:
 
     Raises InvalidInput for values canonical JSON cannot represent exactly.
     """
-    data: bytes = rfc8785.dumps(normalize(value))
+    try:
+        data: bytes = rfc8785.dumps(normalize(value))
+    except (rfc8785.CanonicalizationError, UnicodeError, ValueError) as exc:
+        raise InvalidInput(f"value cannot be canonicalised: {exc}", code="invalid_json") from None
     return data
 
 

@@ -90,6 +90,7 @@ class KeySeal:
     secret: str
     _aead: AESGCM = field(init=False, repr=False)
     _cache: dict[str, Ed25519PrivateKey] = field(init=False, repr=False, default_factory=dict)
+    _sealed: dict[str, bytes] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SEAL_INFO).derive(
@@ -102,12 +103,13 @@ class KeySeal:
         nonce = os.urandom(_NONCE_SIZE)
         sealed = nonce + self._aead.encrypt(nonce, private_bytes(private_key), kid.encode("ascii"))
         self._cache[kid] = private_key
+        self._sealed[kid] = sealed
         return sealed
 
     def open(self, sealed: bytes, kid: str) -> Ed25519PrivateKey:
         """Return the private key sealed for ``kid``; ConfigurationError when the secret is wrong."""
         cached = self._cache.get(kid)
-        if cached is not None:
+        if cached is not None and sealed == self._sealed.get(kid):
             return cached
         try:
             seed = self._aead.decrypt(
@@ -120,4 +122,5 @@ class KeySeal:
             ) from None
         key = Ed25519PrivateKey.from_private_bytes(seed)
         self._cache[kid] = key
+        self._sealed[kid] = sealed
         return key

@@ -11,6 +11,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,6 +22,7 @@ from goldtrace.errors import GoldtraceError
 from goldtrace.ledger import merkle, note
 from goldtrace.ledger.canonical import is_canonical
 from goldtrace.ledger.envelope import LeafEnvelope
+from goldtrace.ledger.events import EVENT_VERSION
 from goldtrace.ledger.keys import verify_event_signature
 
 # Signature work is shipped to workers in chunks large enough to amortise pickling.
@@ -28,6 +30,7 @@ CHUNK = 2048
 # Below this many events a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 4096
 MAX_REPORTED_FAULTS = 50
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,15 @@ def check_signatures(items: Sequence[tuple[int, bytes, bytes, bytes, bytes]]) ->
     return faults
 
 
+def _is_prev_list(prev: Any) -> bool:
+    """True for the form build_body writes: sorted, distinct, lowercase 64-digit hex hashes."""
+    return (
+        isinstance(prev, list)
+        and all(isinstance(p, str) and _HEX64.match(p) for p in prev)
+        and prev == sorted(set(prev))
+    )
+
+
 class LedgerVerifier:
     """Feed it every event and its finished subtrees in order, then call ``finish``."""
 
@@ -213,18 +225,22 @@ class LedgerVerifier:
         columns = (body.get("type"), body.get("actor"), body.get("occurred_at"))
         if columns != (ev.type, ev.actor, ev.occurred_at):
             self.fault(ev.seq, "bad_columns", "type, actor or time columns differ from the body")
-        for prev in body.get("prev", []):
-            try:
-                known = bytes.fromhex(prev) in self._known
-            except (TypeError, ValueError):
-                known = False
-            if not known:
-                self.fault(ev.seq, "bad_prev", f"prev {prev!r} is not an earlier event")
+        prev = body.get("prev")
+        if body.get("v") != EVENT_VERSION or not isinstance(prev, list) or not _is_prev_list(prev):
+            self.fault(ev.seq, "bad_body", "version or prev list is malformed")
+            return
+        for link in prev:
+            if bytes.fromhex(link) not in self._known:
+                self.fault(ev.seq, "bad_prev", f"prev {link} is not an earlier event")
         try:
             public_key = self.rules.signer_for(ev.seq, body, ev.kid)
             self.rules.apply(ev.seq, body)
         except GoldtraceError as exc:
             self.fault(ev.seq, exc.code, exc.message)
+            return
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # The hash matched but the content is not what any writer produces: a forged body.
+            self.fault(ev.seq, "bad_body", f"the event body is malformed ({type(exc).__name__})")
             return
         self._batch.append((ev.seq, ev.body, ev.hash, public_key, ev.sig))
         if len(self._batch) >= CHUNK:

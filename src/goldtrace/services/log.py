@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, LogHead, LogNode, OrgKey
 from goldtrace.domain.instants import now_instant
-from goldtrace.errors import ConfigurationError, PermissionDenied
+from goldtrace.errors import ConfigurationError, InvalidInput, PermissionDenied
 from goldtrace.ledger import merkle
-from goldtrace.ledger.canonical import parse_strict
+from goldtrace.ledger.canonical import canonical, parse_strict
 from goldtrace.ledger.envelope import LeafEnvelope
 from goldtrace.ledger.events import build_body, encode
 from goldtrace.ledger.keys import sign_event, verify_event_signature
@@ -91,7 +91,13 @@ def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list
     events: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
     recorded: list[Recorded] = []
+    rekeyed: set[str] = set()
     for draft in drafts:
+        if draft.actor in rekeyed:
+            # The key rows change only after the append; a later draft would be signed with the old key.
+            raise InvalidInput("a batch may not continue after a key event of the same actor")
+        if draft.type.startswith("key."):
+            rekeyed.add(draft.actor if draft.type == "key.rotate" else str(draft.fields.get("org")))
         occurred_at = draft.occurred_at or now_instant()
         encoded = encode(
             build_body(
@@ -133,6 +139,10 @@ def append_presigned(
     """
     event_hash = hashlib.sha256(body).digest()
     parsed = parse_strict(body)
+    if not isinstance(parsed, dict) or canonical(parsed) != body:
+        raise InvalidInput(
+            "a signed event body must be a canonical JSON object", code="not_canonical"
+        )
     head_row = lock_head(session)
     key = _current_key(session, str(parsed.get("actor")))
     if key is None or key.kid != kid or not verify_event_signature(key.public_key, event_hash, sig):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -68,7 +69,7 @@ def log_verifier(session: Session, ctx: Context) -> note.Verifier:
 
 def _seal_id(origin: str) -> str:
     # The seal binds the ciphertext to a label; for the log key that is a fixed ASCII name.
-    return "log-" + origin.encode("utf-8").hex()[:40]
+    return "log-" + hashlib.sha256(origin.encode("utf-8")).hexdigest()
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
@@ -100,7 +101,8 @@ def cut_checkpoint(session: Session, ctx: Context) -> Checkpoint:
                 f"the log has {head_row.size} entries but a checkpoint was signed at {last.size}",
                 seq=head_row.size,
             )
-        proof = consistency_proof(session, last.size, head_row.size)
+        # Every tree extends the empty one; RFC 9162 has no proof for size 0.
+        proof = [] if last.size == 0 else consistency_proof(session, last.size, head_row.size)
         try:
             merkle.verify_consistency(last.size, head_row.size, last.root, head_row.root, proof)
         except Exception as exc:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from goldtrace.config import Settings
+from goldtrace.config import PROJECT_ROOT, Settings
 from goldtrace.db.session import make_engine, make_sessionmaker
 from goldtrace.services.context import Context
-from goldtrace.webapp import errors, transparency
+from goldtrace.webapp import errors, pages, transparency
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -18,11 +18,14 @@ def create_app(
 ) -> Flask:
     """Return a configured application. Tests pass ``sessions`` bound to their own connection."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "web" / "templates"),
+        static_folder=str(PROJECT_ROOT / "web" / "static"),
+    )
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        JSON_SORT_KEYS=False,
         TESTING=settings.testing,
     )
     if sessions is None:
@@ -37,4 +40,5 @@ def create_app(
 
     errors.register(app)
     app.register_blueprint(transparency.bp)
+    app.register_blueprint(pages.bp)
     return app
