@@ -6,8 +6,11 @@ bytes, instants as RFC 3339 text (fixed width, so text order is time order on bo
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import (
     BigInteger,
+    Date,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -117,6 +120,7 @@ class Organization(Base):
     reinfo: Mapped[str | None] = mapped_column(String(40))
     miners: Mapped[int | None]
     capacity_mg_month: Mapped[int | None] = mapped_column(BigInteger)
+    committee: Mapped[str | None] = mapped_column(String(200))
     registered_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
 
 
@@ -133,3 +137,180 @@ class OrgKey(Base):
     private_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     valid_from_seq: Mapped[int] = mapped_column(BigInteger)
     valid_until_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Certification(Base):
+    """A Fairmined certificate of a mine, as recorded by the standard body (``cert.record``)."""
+
+    __tablename__ = "certification"
+    __table_args__ = (
+        CheckConstraint("category IN ('fairmined', 'fairmined_ecological')", name="category"),
+        Index("ix_certification_org", "org_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    certifier: Mapped[str | None] = mapped_column(String(200))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    recorded_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
+class CertificationStatus(Base):
+    """A status of a certification from a date on (``cert.status``): active, suspended or withdrawn."""
+
+    __tablename__ = "certification_status"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended', 'withdrawn')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    effective_on: Mapped[date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
+class Authorization(Base):
+    """A supplier or licensee authorization of a downstream organization (``auth.record``)."""
+
+    __tablename__ = "authorization"
+    __table_args__ = (CheckConstraint("role IN ('supplier', 'licensee')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
+class CapacityException(Base):
+    """Extra fine gold a mine may register in a period, after review by the standard body."""
+
+    __tablename__ = "capacity_exception"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    extra_fine_mg: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
+class Lot(Base):
+    """The current state of a lot, derived from its events (the events stay the truth)."""
+
+    __tablename__ = "lot"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'in_transit', 'consumed', 'voided')", name="status"),
+        CheckConstraint("mass_mg > 0", name="mass_positive"),
+        CheckConstraint("fineness >= 0 AND fineness <= 10000", name="fineness_range"),
+        Index("ix_lot_holder_status", "holder_id", "status"),
+        Index("ix_lot_mine_produced", "mine_id", "produced_on"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    form: Mapped[str] = mapped_column(String(32))
+    mass_mg: Mapped[int] = mapped_column(BigInteger)
+    fineness: Mapped[int]
+    category: Mapped[str] = mapped_column(String(32))
+    holder_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    in_transit_to: Mapped[str | None] = mapped_column(String(64), ForeignKey("organization.id"))
+    # Set for lots a mine registered: the mine, the production date and the individual picker if any.
+    mine_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("organization.id"))
+    produced_on: Mapped[date | None] = mapped_column(Date)
+    picker: Mapped[str | None] = mapped_column(String(64), index=True)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    # JSON object {mine id: fine milligrams}, in canonical form.
+    origins: Mapped[str] = mapped_column(Text)
+    sold_by_mine: Mapped[bool] = mapped_column(default=False)
+    head: Mapped[bytes] = mapped_column(HASH)
+    created_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+    updated_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
+class LotEvent(Base):
+    """Which events touched which lot, and how (subject, input, output): the provenance graph."""
+
+    __tablename__ = "lot_event"
+    __table_args__ = (
+        CheckConstraint("role IN ('subject', 'input', 'output')", name="role"),
+        Index("ix_lot_event_seq", "seq"),
+    )
+
+    lot_id: Mapped[str] = mapped_column(String(32), ForeignKey("lot.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))
+
+
+class SaleTerms(Base):
+    """The private price terms of a mine's first sale; the public event body holds only a commitment."""
+
+    __tablename__ = "sale_terms"
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    lot_id: Mapped[str] = mapped_column(String(32), ForeignKey("lot.id"), index=True)
+    seller_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    buyer_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    price_microusd_per_g: Mapped[int] = mapped_column(BigInteger)
+    reference_microusd_per_g: Mapped[int] = mapped_column(BigInteger)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+
+class Flag(Base):
+    """Something an auditor should look at: a weight discrepancy, a loss above tolerance, a void..."""
+
+    __tablename__ = "flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), index=True)
+    lot_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("lot.id"), index=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    reviewed: Mapped[bool] = mapped_column(default=False)
+
+
+class Voided(Base):
+    """An event voided by a later ``event.void``."""
+
+    __tablename__ = "voided"
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    void_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """A person who logs in: member of one organization with a role."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role IN ('operator', 'admin', 'auditor', 'standard_body')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[str] = mapped_column(INSTANT)
+
+
+class ApiToken(Base):
+    """A bearer token: only its SHA-256 is stored; the token itself is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(HASH, unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[str] = mapped_column(INSTANT)
+    revoked_at: Mapped[str | None] = mapped_column(INSTANT)
