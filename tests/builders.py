@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from sqlalchemy.orm import Session
 
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import organizations
+from goldtrace.services import lots, organizations, registry
 from goldtrace.services.context import Context
 from goldtrace.services.transparency import head
 
@@ -42,3 +45,126 @@ def ledger_with_events(session: Session, ctx: Context, count: int) -> None:
         organizations.rotate_key(session, ctx, org_id=mines[i % len(mines)])
         size += 1
         i += 1
+
+
+FAR_PAST = date(2020, 1, 1)
+FAR_FUTURE = date(2030, 12, 31)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The organizations of a small certified chain."""
+
+    body: str = "arm"
+    mine: str = "cecomip"
+    eco_mine: str = "oro-puno"
+    trader: str = "trader"
+    refiner: str = "refiner"
+    jeweler: str = "jeweler"
+
+
+def certified_chain(session: Session, ctx: Context) -> Chain:
+    """Two certified mines (one ecological) and an authorized trader, refiner and jeweler."""
+    chain = Chain()
+    add = organizations.register_org
+    add(
+        session,
+        ctx,
+        actor=chain.body,
+        profile=OrgProfile(
+            id=chain.mine, name="CECOMIP", kind="mine", miners=100, capacity_mg_month=9_000_000
+        ),
+    )
+    add(
+        session,
+        ctx,
+        actor=chain.body,
+        profile=OrgProfile(
+            id=chain.eco_mine, name="Oro Puno", kind="mine", miners=50, capacity_mg_month=5_000_000
+        ),
+    )
+    for org, kind in (
+        (chain.trader, "trader"),
+        (chain.refiner, "refiner"),
+        (chain.jeweler, "jeweler"),
+    ):
+        add(session, ctx, actor=chain.body, profile=OrgProfile(id=org, name=org.title(), kind=kind))
+        registry.record_authorization(
+            session,
+            ctx,
+            actor=chain.body,
+            org_id=org,
+            role="licensee" if kind == "jeweler" else "supplier",
+            valid_from=FAR_PAST,
+            valid_until=FAR_FUTURE,
+        )
+    registry.record_certification(
+        session,
+        ctx,
+        actor=chain.body,
+        org_id=chain.mine,
+        category="fairmined",
+        number="FM-001",
+        valid_from=FAR_PAST,
+        valid_until=FAR_FUTURE,
+    )
+    registry.record_certification(
+        session,
+        ctx,
+        actor=chain.body,
+        org_id=chain.eco_mine,
+        category="fairmined_ecological",
+        number="FME-002",
+        valid_from=FAR_PAST,
+        valid_until=FAR_FUTURE,
+    )
+    return chain
+
+
+def register(
+    session: Session,
+    ctx: Context,
+    mine: str,
+    *,
+    mass_mg: int = 1_000_000,
+    fineness: int = 9_000,
+    category: str = "fairmined",
+    day: date = date(2026, 11, 1),
+) -> str:
+    """Register a lot and return its id."""
+    written = lots.register_lot(
+        session,
+        ctx,
+        actor=mine,
+        form="dore",
+        mass_mg=mass_mg,
+        fineness=fineness,
+        category=category,
+        produced_on=day,
+    )
+    return written.lots[0].id
+
+
+def sell(session: Session, ctx: Context, lot_id: str, seller: str, buyer: str) -> None:
+    """A mine's first sale at the reference price, received at the dispatched mass."""
+    lots.dispatch_lot(
+        session,
+        ctx,
+        actor=seller,
+        lot_id=lot_id,
+        to=buyer,
+        price=90_000_000,
+        reference_price=90_000_000,
+    )
+    receive(session, ctx, lot_id, buyer)
+
+
+def move(session: Session, ctx: Context, lot_id: str, sender: str, recipient: str) -> None:
+    """A later dispatch and its receipt at the same mass."""
+    lots.dispatch_lot(session, ctx, actor=sender, lot_id=lot_id, to=recipient)
+    receive(session, ctx, lot_id, recipient)
+
+
+def receive(session: Session, ctx: Context, lot_id: str, recipient: str) -> None:
+    lot = lots.get_lot(session, lot_id)
+    lots.receive_lot(session, ctx, actor=recipient, lot_id=lot_id, mass_mg=lot.mass_mg)

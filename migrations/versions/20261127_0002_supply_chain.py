@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 17:06:02.788248
+Create Date: 2026-11-27 17:09:27.488123
 """
 
 from collections.abc import Sequence
@@ -104,6 +104,7 @@ def upgrade() -> None:
         sa.Column("mine_id", sa.String(length=64), nullable=True),
         sa.Column("produced_on", sa.Date(), nullable=True),
         sa.Column("picker", sa.String(length=64), nullable=True),
+        sa.Column("registered_fine_mg", sa.BigInteger(), nullable=True),
         sa.Column("reference", sa.String(length=100), nullable=True),
         sa.Column("origins", sa.Text(), nullable=False),
         sa.Column("sold_by_mine", sa.Boolean(), nullable=False),
@@ -231,6 +232,7 @@ def upgrade() -> None:
         sa.Column("lot_id", sa.String(length=32), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("role", sa.String(length=8), nullable=False),
+        sa.Column("before", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "role IN ('subject', 'input', 'output')", name=op.f("ck_lot_event_role")
         ),

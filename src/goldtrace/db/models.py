@@ -225,6 +225,8 @@ class Lot(Base):
     mine_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("organization.id"))
     produced_on: Mapped[date | None] = mapped_column(Date)
     picker: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Fine gold as registered: what counts against the mine's (and picker's) 30-day capacity.
+    registered_fine_mg: Mapped[int | None] = mapped_column(BigInteger)
     reference: Mapped[str | None] = mapped_column(String(100))
     # JSON object {mine id: fine milligrams}, in canonical form.
     origins: Mapped[str] = mapped_column(Text)
@@ -246,6 +248,8 @@ class LotEvent(Base):
     lot_id: Mapped[str] = mapped_column(String(32), ForeignKey("lot.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
     role: Mapped[str] = mapped_column(String(8))
+    # The lot as it was before this event (JSON), or NULL when the event created it: voiding restores it.
+    before: Mapped[str | None] = mapped_column(Text)
 
 
 class SaleTerms(Base):

@@ -89,7 +89,7 @@ class KeyState:
             )
         return self.keys[kid].public_key
 
-    def apply(self, seq: int, body: dict[str, Any]) -> None:
+    def apply(self, seq: int, body: dict[str, Any], event_hash: bytes = b"") -> None:
         """Apply a key or organization event. Raises RuleViolation when it breaks a rule."""
         kind = body.get("type")
         actor = body.get("actor")

@@ -25,12 +25,13 @@ class OrgProfile:
     reinfo: str | None = None
     miners: int | None = None
     capacity_mg_month: int | None = None
+    committee: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("id", "name", "kind", "country"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidInput(f"{name} must be text", fields={name: "not text"})
-        for name in ("region", "ruc", "reinfo"):
+        for name in ("region", "ruc", "reinfo", "committee"):
             if not isinstance(getattr(self, name), str | None):
                 raise InvalidInput(f"{name} must be text", fields={name: "not text"})
         for name in ("miners", "capacity_mg_month"):
@@ -65,7 +66,7 @@ class OrgProfile:
         """Return the profile as the event field ``org`` (absent optional fields are omitted)."""
         data: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind}
         data["country"] = self.country
-        for name in ("region", "ruc", "reinfo", "miners", "capacity_mg_month"):
+        for name in ("region", "ruc", "reinfo", "miners", "capacity_mg_month", "committee"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -75,7 +76,7 @@ class OrgProfile:
     def from_json(cls, data: dict[str, Any]) -> OrgProfile:
         """Return the profile recorded in an event; InvalidInput when fields are wrong."""
         allowed = {"id", "name", "kind", "country", "region", "ruc", "reinfo", "miners"}
-        allowed |= {"capacity_mg_month"}
+        allowed |= {"capacity_mg_month", "committee"}
         if not isinstance(data, dict) or not set(data) <= allowed:
             raise InvalidInput("organization record has unknown fields", code="bad_event")
         try:

@@ -112,7 +112,7 @@ class Rules(Protocol):
 
     def signer_for(self, seq: int, body: dict[str, Any], kid: str) -> bytes: ...
 
-    def apply(self, seq: int, body: dict[str, Any]) -> None: ...
+    def apply(self, seq: int, body: dict[str, Any], event_hash: bytes) -> None: ...
 
 
 def check_signatures(items: Sequence[tuple[int, bytes, bytes, bytes, bytes]]) -> list[Fault]:
@@ -234,7 +234,7 @@ class LedgerVerifier:
                 self.fault(ev.seq, "bad_prev", f"prev {link} is not an earlier event")
         try:
             public_key = self.rules.signer_for(ev.seq, body, ev.kid)
-            self.rules.apply(ev.seq, body)
+            self.rules.apply(ev.seq, body, ev.hash)
         except GoldtraceError as exc:
             self.fault(ev.seq, exc.code, exc.message)
             return

@@ -56,7 +56,7 @@ def register_org(
 
     Raises PermissionDenied unless ``actor`` is the standard body; Conflict if the id is taken.
     """
-    _require_standard_body(session, actor)
+    require_standard_body(session, actor)
     if session.get(Organization, profile.id) is not None:
         raise Conflict(f"organization {profile.id} already exists", code="duplicate_org")
     private_key = None if public_key is not None else Ed25519PrivateKey.generate()
@@ -84,7 +84,7 @@ def register_own_key(
     session: Session, ctx: Context, *, actor: str, org_id: str, public_key: bytes
 ) -> OrgKey:
     """Standard body: make ``public_key`` (held by the organization itself) its only valid key."""
-    _require_standard_body(session, actor)
+    require_standard_body(session, actor)
     get_org(session, org_id)
     rec = append(
         session,
@@ -100,7 +100,7 @@ def register_own_key(
 
 def revoke_key(session: Session, ctx: Context, *, actor: str, org_id: str, reason: str) -> Recorded:
     """Standard body: end the validity of an organization's current key, with no replacement."""
-    _require_standard_body(session, actor)
+    require_standard_body(session, actor)
     key = current_key(session, org_id)
     rec = append(
         session,
@@ -142,7 +142,7 @@ def standard_body_id(session: Session) -> str:
     return genesis.actor
 
 
-def _require_standard_body(session: Session, actor: str) -> None:
+def require_standard_body(session: Session, actor: str) -> None:
     if actor != standard_body_id(session):
         raise PermissionDenied("only the standard body may do this", code="not_standard_body")
 
@@ -175,6 +175,7 @@ def _store(
         reinfo=profile.reinfo,
         miners=profile.miners,
         capacity_mg_month=profile.capacity_mg_month,
+        committee=profile.committee,
         registered_seq=rec.seq,
     )
     session.add(org)

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Checkpoint, Event, LogHead, LogKey, LogNode
-from goldtrace.domain.keystate import KeyState
+from goldtrace.db.models import SaleTerms as SaleTermsRow
+from goldtrace.domain.book import Book
+from goldtrace.domain.events import SaleTerms
 from goldtrace.errors import ConfigurationError
 from goldtrace.ledger import merkle, note
 from goldtrace.ledger.verifier import LedgerVerifier, Report, StoredCheckpoint, StoredEvent
@@ -35,8 +37,15 @@ def verify_ledger(
     if head is None:
         raise ConfigurationError("the database has no log head: run `goldtrace init-db`")
     total = session.execute(select(func.count()).select_from(Event)).scalar_one()
+    # The operator's verify sees the private sale terms, so the price rule is re-checked too.
+    terms = {
+        row.seq: SaleTerms(
+            price=row.price_microusd_per_g, reference=row.reference_microusd_per_g, salt=row.salt
+        )
+        for row in session.execute(select(SaleTermsRow)).scalars()
+    }
     verifier = LedgerVerifier(
-        origin=ctx.origin, rules=KeyState(), expected_size=total, workers=workers
+        origin=ctx.origin, rules=Book(terms), expected_size=total, workers=workers
     )
     checkpoints = [
         StoredCheckpoint(size=c.size, root=c.root, note=c.note)

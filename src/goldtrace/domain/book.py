@@ -1,0 +1,422 @@
+"""The whole ledger's domain state rebuilt by replaying events in order, for ``goldtrace verify``.
+
+Every rule is the same function the services call when the event was first written; here the facts come
+from memory instead of the database. What cannot be checked from public bodies (prices, which are
+committed to by hash) is checked when the private terms are supplied.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from goldtrace.domain import certification as certs
+from goldtrace.domain import lots as lotrules
+from goldtrace.domain.events import SaleTerms, event_date, require
+from goldtrace.domain.instants import parse_date
+from goldtrace.domain.keystate import KeyState
+from goldtrace.domain.quantities import fine_mg
+from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
+
+
+@dataclass
+class _Dated:
+    """Amounts by date, sorted, for 30-day window sums in O(log n)."""
+
+    items: list[tuple[date, int, int]] = field(default_factory=list)  # (date, seq, mg)
+
+    def add(self, day: date, seq: int, mg: int) -> None:
+        bisect.insort(self.items, (day, seq, mg))
+
+    def remove(self, seq: int) -> None:
+        self.items = [item for item in self.items if item[1] != seq]
+
+    def near(self, day: date) -> list[tuple[date, int]]:
+        lo = bisect.bisect_left(self.items, (date.fromordinal(day.toordinal() - 29), -1, 0))
+        hi = bisect.bisect_right(self.items, (date.fromordinal(day.toordinal() + 29), 2**62, 0))
+        return [(d, mg) for d, _, mg in self.items[lo:hi]]
+
+
+@dataclass
+class _Undo:
+    """What an event changed, so that voiding it can restore the lots it touched."""
+
+    hash: bytes
+    actor: str
+    before: dict[str, lotrules.LotView | None]
+    registration: tuple[str, str | None] | None = None  # (mine, picker) whose window it counted in
+
+
+class Book:
+    """Domain state of the ledger; ``apply`` raises a GoldtraceError when an event breaks a rule."""
+
+    def __init__(self, terms: Mapping[int, SaleTerms] | None = None) -> None:
+        self.keys = KeyState()
+        self.terms = dict(terms or {})
+        self.certs: dict[str, list[certs.Cert]] = {}
+        self.auths: dict[str, list[certs.Authorization]] = {}
+        self.allowances: dict[str, list[certs.Allowance]] = {}
+        self.mine_output: dict[str, _Dated] = {}
+        self.picker_output: dict[str, _Dated] = {}
+        self.lots: dict[str, lotrules.LotView] = {}
+        self.undo: dict[int, _Undo] = {}
+        self.voided: set[int] = set()
+        self.head_seq: dict[str, int] = {}
+
+    # The verifier's Rules protocol.
+    def signer_for(self, seq: int, body: dict[str, Any], kid: str) -> bytes:
+        """The public key that must have signed this event."""
+        return self.keys.signer_for(seq, body, kid)
+
+    def apply(self, seq: int, body: dict[str, Any], event_hash: bytes = b"") -> None:
+        """Apply one event, checking every rule it is subject to."""
+        kind = body.get("type")
+        handler = _HANDLERS.get(str(kind))
+        if handler is None:
+            self.keys.apply(seq, body)
+            return
+        handler(self, seq, body, event_hash)
+
+    def _actor(self, body: dict[str, Any]) -> str:
+        return str(body["actor"])
+
+    def _org_kind(self, org: str) -> str:
+        profile = self.keys.orgs.get(org)
+        if profile is None:
+            raise RuleViolation(f"unknown organization {org!r}", code="unknown_org")
+        return profile.kind
+
+    def _standard_body_only(self, body: dict[str, Any]) -> None:
+        if body.get("actor") != self.keys.standard_body:
+            raise PermissionDenied("only the standard body may do this", code="not_standard_body")
+
+    def _lot(self, lot_id: Any) -> lotrules.LotView:
+        lot = self.lots.get(str(lot_id))
+        if lot is None:
+            raise RuleViolation(f"unknown lot {lot_id!r}", code="unknown_lot")
+        return lot
+
+    def _touch(
+        self, seq: int, event_hash: bytes, actor: str, before: dict[str, lotrules.LotView | None]
+    ) -> None:
+        for lot_id in before:
+            previous = self.head_seq.get(lot_id)
+            if previous is not None:
+                self.undo.pop(previous, None)
+            self.head_seq[lot_id] = seq
+        self.undo[seq] = _Undo(hash=event_hash, actor=actor, before=before)
+
+    def _check_prev(self, body: dict[str, Any], lots: list[lotrules.LotView]) -> None:
+        expected = sorted(lot.head.hex() for lot in lots)
+        if body.get("prev") != expected:
+            raise RuleViolation("prev does not name the current head of every lot", code="bad_prev")
+
+
+def _cert_record(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    data = require(body, "cert", dict)
+    org = str(data.get("org"))
+    if book._org_kind(org) != "mine":
+        raise RuleViolation("only mines are certified", code="not_a_mine")
+    category = str(data.get("category"))
+    if category not in certs.CERTIFIED_CATEGORIES:
+        raise InvalidInput("certification category is unknown", code="bad_event")
+    cert = certs.Cert(
+        org=org,
+        number=str(data.get("number")),
+        category=category,
+        valid_from=parse_date(str(data.get("valid_from"))),
+        valid_until=parse_date(str(data.get("valid_until"))),
+    )
+    book.certs.setdefault(org, []).append(cert)
+
+
+def _cert_status(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    org, number = str(body.get("org")), str(body.get("number"))
+    status = str(body.get("status"))
+    if status not in certs.STATUSES:
+        raise InvalidInput("certification status is unknown", code="bad_event")
+    held = book.certs.get(org, [])
+    for i, cert in enumerate(held):
+        if cert.number == number:
+            change = (parse_date(str(body.get("effective_on"))), status)
+            held[i] = certs.Cert(
+                org=cert.org,
+                number=cert.number,
+                category=cert.category,
+                valid_from=cert.valid_from,
+                valid_until=cert.valid_until,
+                statuses=tuple(sorted((*cert.statuses, change))),
+            )
+            return
+    raise RuleViolation(f"{org} has no certification {number}", code="unknown_certification")
+
+
+def _auth_record(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    data = require(body, "auth", dict)
+    org = str(data.get("org"))
+    book._org_kind(org)
+    role = str(data.get("role"))
+    if role not in certs.AUTH_ROLES:
+        raise InvalidInput("authorization role is unknown", code="bad_event")
+    book.auths.setdefault(org, []).append(
+        certs.Authorization(
+            org=org,
+            role=role,
+            valid_from=parse_date(str(data.get("valid_from"))),
+            valid_until=parse_date(str(data.get("valid_until"))),
+        )
+    )
+
+
+def _capacity_exception(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    org = str(body.get("org"))
+    if book._org_kind(org) != "mine":
+        raise RuleViolation("capacity exceptions are for mines", code="not_a_mine")
+    book.allowances.setdefault(org, []).append(
+        certs.Allowance(
+            valid_from=parse_date(str(body.get("valid_from"))),
+            valid_until=parse_date(str(body.get("valid_until"))),
+            extra_mg=int(require(body, "extra_fine_mg", int)),
+        )
+    )
+
+
+def _lot_register(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    profile = book.keys.orgs.get(actor)
+    if profile is None or profile.kind != "mine":
+        raise PermissionDenied("only a mine registers lots", code="not_a_mine")
+    data = require(body, "lot", dict)
+    lot_id = str(data.get("id"))
+    if lot_id in book.lots:
+        raise Conflict(f"lot {lot_id} exists", code="duplicate_lot")
+    if body.get("prev") != []:
+        raise RuleViolation("a registration builds on no earlier event", code="bad_prev")
+    produced = parse_date(str(data.get("produced_on")))
+    mass, fineness = int(require(data, "mass_mg", int)), int(require(data, "fineness", int))
+    category = certs.parse_category(data.get("category"))
+    picker = data.get("picker")
+    check_registration(
+        book,
+        mine=actor,
+        miners=profile.miners,
+        capacity=profile.capacity_mg_month,
+        category=category,
+        produced_on=produced,
+        fine=fine_mg(mass, fineness),
+        picker=str(picker) if picker is not None else None,
+    )
+    fine = fine_mg(mass, fineness)
+    book.mine_output.setdefault(actor, _Dated()).add(produced, seq, fine)
+    if picker is not None:
+        book.picker_output.setdefault(str(picker), _Dated()).add(produced, seq, fine)
+    book.lots[lot_id] = lotrules.LotView(
+        id=lot_id,
+        form=lotrules.parse_form(data.get("form")),
+        mass_mg=mass,
+        fineness=fineness,
+        category=category,
+        holder=actor,
+        status="active",
+        origins={actor: fine} if fine else {},
+        head=event_hash,
+        mine=actor,
+    )
+    book._touch(seq, event_hash, actor, {lot_id: None})
+    book.undo[seq].registration = (actor, str(picker) if picker is not None else None)
+
+
+def check_registration(
+    book: Book,
+    *,
+    mine: str,
+    miners: int | None,
+    capacity: int | None,
+    category: str,
+    produced_on: date,
+    fine: int,
+    picker: str | None,
+) -> None:
+    """The registration rules against the book's memory (services check the same from tables)."""
+    certs.check_certified(mine, category, produced_on, book.certs.get(mine, []))
+    limit = certs.capacity_limit_mg(miners, capacity)
+    if limit is not None:
+        certs.check_window(
+            day=produced_on,
+            new_mg=fine,
+            history=book.mine_output.get(mine, _Dated()).near(produced_on),
+            limit_mg=limit,
+            exceptions=book.allowances.get(mine, []),
+            code="capacity_exceeded",
+            who=mine,
+        )
+    if picker is not None:
+        certs.check_window(
+            day=produced_on,
+            new_mg=fine,
+            history=book.picker_output.get(picker, _Dated()).near(produced_on),
+            limit_mg=certs.PICKER_LIMIT_MG,
+            code="picker_limit_exceeded",
+            who=f"picker {picker}",
+        )
+
+
+def _lot_dispatch(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    lot = book._lot(body.get("lot"))
+    book._check_prev(body, [lot])
+    recipient = str(body.get("to"))
+    commitment = body.get("terms")
+    first_sale = lot.mine == actor and not lot.sold_by_mine
+    if first_sale != isinstance(commitment, str):
+        raise RuleViolation(
+            "a mine's first sale, and only it, commits to its terms", code="terms_required"
+        )
+    terms = book.terms.get(seq)
+    if terms is not None and terms.commitment() != commitment:
+        raise RuleViolation("the sale terms do not match their commitment", code="terms_mismatch")
+    prices = None
+    if first_sale:
+        # Public replay cannot see the committed prices; with the private terms the rule is re-checked.
+        prices = (terms.price, terms.reference) if terms is not None else (1, 1)
+    lotrules.check_dispatch(
+        lot,
+        actor=actor,
+        recipient=recipient,
+        recipient_kind=book._org_kind(recipient),
+        recipient_authorized=certs.is_authorized(book.auths.get(recipient, []), event_date(body)),
+        prices=prices,
+    )
+    book.lots[lot.id] = lotrules.after_dispatch(
+        lot, recipient, head=event_hash, first_sale=first_sale
+    )
+    book._touch(seq, event_hash, actor, {lot.id: lot})
+
+
+def _lot_receive(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    lot = book._lot(body.get("lot"))
+    book._check_prev(body, [lot])
+    mass = int(require(body, "mass_mg", int))
+    fineness = body.get("fineness")
+    lotrules.check_receipt(lot, actor=actor, mass_mg=mass)
+    book.lots[lot.id] = lotrules.after_receipt(
+        lot, mass_mg=mass, fineness=None if fineness is None else int(fineness), head=event_hash
+    )
+    book._touch(seq, event_hash, actor, {lot.id: lot})
+
+
+def _lot_assay(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    lot = book._lot(body.get("lot"))
+    book._check_prev(body, [lot])
+    lotrules.check_custody(lot, actor)
+    updated, _flags = lotrules.after_assay(
+        lot, fineness=int(require(body, "fineness", int)), head=event_hash
+    )
+    book.lots[lot.id] = updated
+    book._touch(seq, event_hash, actor, {lot.id: lot})
+
+
+def _lot_transform(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    inputs = [book._lot(i) for i in require(body, "inputs", list)]
+    book._check_prev(body, inputs)
+    outputs = require(body, "outputs", list)
+    specs = [
+        lotrules.OutputSpec(
+            id=str(o["id"]),
+            form=lotrules.parse_form(o.get("form")),
+            mass_mg=int(o["mass_mg"]),
+            fineness=int(o["fineness"]),
+            category=certs.parse_category(o.get("category")),
+            reference=o.get("reference"),
+        )
+        for o in outputs
+    ]
+    plan = lotrules.plan_transformation(
+        kind=str(body.get("kind")),
+        actor=actor,
+        inputs=inputs,
+        outputs=specs,
+        alloy_mass_mg=int(body.get("alloy_mass_mg", 0)),
+    )
+    recorded = {str(o["id"]): o.get("origins") for o in outputs}
+    if body.get("loss_mg") != plan.loss_mg:
+        raise RuleViolation("the recorded loss differs from inputs minus outputs", code="bad_loss")
+    before: dict[str, lotrules.LotView | None] = {lot.id: lot for lot in inputs}
+    for out in plan.outputs:
+        if out.id in book.lots:
+            raise Conflict(f"lot {out.id} exists", code="duplicate_lot")
+        if recorded[out.id] != out.origins:
+            raise RuleViolation(
+                f"origins of {out.id} are not those its inputs carry", code="bad_origins"
+            )
+        book.lots[out.id] = lotrules.LotView(
+            id=out.id,
+            form=out.form,
+            mass_mg=out.mass_mg,
+            fineness=out.fineness,
+            category=out.category,
+            holder=actor,
+            status="active",
+            origins=out.origins,
+            head=event_hash,
+        )
+        before[out.id] = None
+    for lot in inputs:
+        book.lots[lot.id] = replace(lot, status="consumed", head=event_hash)
+    book._touch(seq, event_hash, actor, before)
+
+
+def _event_void(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    target = require(body, "target", int)
+    undo = book.undo.get(target)
+    if target in book.voided:
+        raise Conflict(f"event {target} is already voided", code="already_voided")
+    if undo is None:
+        raise Conflict(
+            f"event {target} cannot be voided: later events build on it", code="built_upon"
+        )
+    if actor not in (undo.actor, book.keys.standard_body):
+        raise PermissionDenied(
+            "only the author or the standard body voids an event", code="not_author"
+        )
+    if body.get("prev") != [undo.hash.hex()]:
+        raise RuleViolation("a void names the voided event in prev", code="bad_prev")
+    # Restored and voided lots continue from the void event, so their hash chains stay unbroken.
+    for lot_id, previous in undo.before.items():
+        if previous is None:
+            book.lots[lot_id] = replace(book.lots[lot_id], status="voided", head=event_hash)
+        else:
+            book.lots[lot_id] = replace(previous, head=event_hash)
+        book.head_seq[lot_id] = seq
+    if undo.registration is not None:
+        mine, picker = undo.registration
+        book.mine_output[mine].remove(target)
+        if picker is not None:
+            book.picker_output[picker].remove(target)
+    del book.undo[target]
+    book.voided.add(target)
+
+
+_HANDLERS = {
+    "cert.record": _cert_record,
+    "cert.status": _cert_status,
+    "auth.record": _auth_record,
+    "capacity.exception": _capacity_exception,
+    "lot.register": _lot_register,
+    "lot.dispatch": _lot_dispatch,
+    "lot.receive": _lot_receive,
+    "lot.assay": _lot_assay,
+    "lot.transform": _lot_transform,
+    "event.void": _event_void,
+}

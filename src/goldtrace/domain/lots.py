@@ -1,0 +1,346 @@
+"""Lots and what may happen to them: custody, receipts, transformations and the origins they carry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from goldtrace.domain.certification import RANK, lowest
+from goldtrace.domain.quantities import fine_mg
+from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
+
+FORMS = (
+    "ore",
+    "concentrate",
+    "dore",
+    "grain",
+    "bar",
+    "semi_finished",
+    "jewelry_item",
+    "scrap",
+)
+FINISHED_FORMS = ("jewelry_item",)
+TRANSFORM_KINDS = ("melt", "refine", "split", "merge", "alloy", "manufacture")
+RECEIVING_KINDS = ("trader", "refiner", "jeweler")
+
+# Tolerances in parts per million of the relevant mass (DESIGN.md §5).
+RECEIPT_TOLERANCE_PPM = 1_000
+REFINING_LOSS_PPM = 20_000
+OTHER_LOSS_PPM = 5_000
+# A mine's first sale may not be priced below this share of the reference price.
+MINIMUM_PRICE_PERCENT = 95
+
+
+def parse_form(value: object, field: str = "form") -> str:
+    """Return a lot form; InvalidInput for anything else."""
+    if value not in FORMS:
+        raise InvalidInput(
+            f"{field} must be one of {', '.join(FORMS)}", fields={field: "unknown form"}
+        )
+    return str(value)
+
+
+@dataclass(frozen=True)
+class LotView:
+    """What the rules need to know about a lot right now."""
+
+    id: str
+    form: str
+    mass_mg: int
+    fineness: int
+    category: str
+    holder: str
+    status: str
+    origins: Mapping[str, int]
+    head: bytes
+    in_transit_to: str | None = None
+    mine: str | None = None
+    sold_by_mine: bool = False
+
+    @property
+    def fine_mg(self) -> int:
+        """Fine gold in milligrams."""
+        return fine_mg(self.mass_mg, self.fineness)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something an auditor should review; it does not refuse the operation."""
+
+    kind: str
+    lot: str | None
+    detail: str
+
+
+def check_custody(lot: LotView, actor: str) -> None:
+    """Raise unless ``actor`` holds ``lot`` and the lot is active (not in transit, consumed, voided)."""
+    if lot.status == "voided":
+        raise Conflict(f"lot {lot.id} was voided", code="lot_voided")
+    if lot.status == "consumed":
+        raise Conflict(f"lot {lot.id} was consumed by a transformation", code="lot_consumed")
+    if lot.holder != actor:
+        raise PermissionDenied(f"{actor} does not hold lot {lot.id}", code="not_holder")
+    if lot.status == "in_transit":
+        raise Conflict(
+            f"lot {lot.id} is in transit to {lot.in_transit_to}; it must be received first",
+            code="in_transit",
+        )
+
+
+def check_dispatch(
+    lot: LotView,
+    *,
+    actor: str,
+    recipient: str,
+    recipient_kind: str,
+    recipient_authorized: bool,
+    prices: tuple[int, int] | None,
+) -> bool:
+    """Check a dispatch; return True when it is the mine's first sale (which carries prices).
+
+    ``prices`` is (price, reference price) in micro-dollars per gram of fine gold.
+    """
+    check_custody(lot, actor)
+    if recipient == actor:
+        raise InvalidInput("a lot cannot be dispatched to its own holder", code="self_dispatch")
+    if recipient_kind not in RECEIVING_KINDS:
+        raise RuleViolation(
+            f"{recipient} is a {recipient_kind}; lots go to traders, refiners or jewelers",
+            code="recipient_kind",
+        )
+    if lot.category != "none" and not recipient_authorized:
+        raise RuleViolation(
+            f"{recipient} is not an authorized Fairmined supplier or licensee on this date",
+            code="recipient_not_authorized",
+        )
+    first_sale = lot.mine == actor and not lot.sold_by_mine
+    if first_sale:
+        if prices is None:
+            raise InvalidInput(
+                "a mine's first sale must state price_usd_per_g and reference_price_usd_per_g",
+                code="price_required",
+                fields={"price_usd_per_g": "required"},
+            )
+        check_minimum_price(*prices)
+    elif prices is not None:
+        raise InvalidInput(
+            "prices are recorded only on a mine's first sale", code="price_not_applicable"
+        )
+    return first_sale
+
+
+def check_minimum_price(price: int, reference: int) -> None:
+    """Raise RuleViolation when the price is below 95 % of the reference price."""
+    if price * 100 < reference * MINIMUM_PRICE_PERCENT:
+        raise RuleViolation(
+            f"the price is below {MINIMUM_PRICE_PERCENT} % of the reference price",
+            code="price_below_minimum",
+        )
+
+
+def check_receipt(lot: LotView, *, actor: str, mass_mg: int) -> list[Flag]:
+    """Check a receipt by ``actor``; return the flags it raises (weight discrepancy)."""
+    if lot.status != "in_transit":
+        raise Conflict(f"lot {lot.id} is not in transit", code="not_in_transit")
+    if lot.in_transit_to != actor:
+        raise PermissionDenied(
+            f"lot {lot.id} was dispatched to {lot.in_transit_to}, not {actor}", code="not_recipient"
+        )
+    difference = abs(mass_mg - lot.mass_mg)
+    if difference * 1_000_000 > lot.mass_mg * RECEIPT_TOLERANCE_PPM:
+        return [
+            Flag(
+                "weight_discrepancy",
+                lot.id,
+                f"dispatched {lot.mass_mg} mg, received {mass_mg} mg",
+            )
+        ]
+    return []
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """An output a transformation should create, as requested."""
+
+    id: str
+    form: str
+    mass_mg: int
+    fineness: int
+    category: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedOutput:
+    """An output as it will be created: with the category and origins the inputs allow."""
+
+    id: str
+    form: str
+    mass_mg: int
+    fineness: int
+    category: str
+    origins: dict[str, int] = field(default_factory=dict)
+    reference: str | None = None
+
+    @property
+    def fine_mg(self) -> int:
+        """Fine gold in milligrams."""
+        return fine_mg(self.mass_mg, self.fineness)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The outcome of a transformation: outputs, fine gold lost, flags."""
+
+    outputs: list[PlannedOutput]
+    loss_mg: int
+    flags: list[Flag]
+
+
+_SHAPES = {
+    # kind: (min inputs, max inputs, min outputs, max outputs)
+    "melt": (1, 1, 1, 1),
+    "refine": (1, 1000, 1, 1000),
+    "split": (1, 1, 2, 1000),
+    "merge": (2, 1000, 1, 1),
+    "alloy": (1, 1000, 1, 1),
+    "manufacture": (1, 1000, 1, 1000),
+}
+
+
+def plan_transformation(
+    *,
+    kind: str,
+    actor: str,
+    inputs: Sequence[LotView],
+    outputs: Sequence[OutputSpec],
+    alloy_mass_mg: int = 0,
+) -> Plan:
+    """Check a transformation and return what it creates.
+
+    Fine gold out never exceeds fine gold in; origins flow to outputs in proportion to fine gold,
+    rounded down per mine; the output category is the lowest of the inputs' (segregation).
+    """
+    if kind not in _SHAPES:
+        raise InvalidInput(f"kind must be one of {', '.join(_SHAPES)}", fields={"kind": "unknown"})
+    min_in, max_in, min_out, max_out = _SHAPES[kind]
+    if not min_in <= len(inputs) <= max_in or not min_out <= len(outputs) <= max_out:
+        raise InvalidInput(
+            f"a {kind} takes {min_in}-{max_in} inputs and makes {min_out}-{max_out} outputs",
+            code="transformation_shape",
+        )
+    if len({lot.id for lot in inputs}) != len(inputs):
+        raise InvalidInput("an input lot is listed twice", code="duplicate_input")
+    if alloy_mass_mg and kind not in ("alloy", "manufacture"):
+        raise InvalidInput(
+            "alloy_mass_g applies only to alloy and manufacture", code="alloy_not_allowed"
+        )
+    if kind == "alloy" and alloy_mass_mg <= 0:
+        raise InvalidInput("an alloy needs alloy_mass_g", fields={"alloy_mass_g": "required"})
+    for lot in inputs:
+        check_custody(lot, actor)
+    fine_in = sum(lot.fine_mg for lot in inputs)
+    fine_out = sum(fine_mg(o.mass_mg, o.fineness) for o in outputs)
+    if fine_out > fine_in:
+        raise RuleViolation(
+            f"outputs hold {fine_out} mg of fine gold but inputs only {fine_in} mg",
+            code="fine_gold_created",
+        )
+    mass_in = sum(lot.mass_mg for lot in inputs) + alloy_mass_mg
+    mass_out = sum(o.mass_mg for o in outputs)
+    if mass_out > mass_in:
+        raise RuleViolation(
+            f"outputs weigh {mass_out} mg but inputs (with alloy) only {mass_in} mg",
+            code="mass_created",
+        )
+    category = lowest(lot.category for lot in inputs)
+    pooled: dict[str, int] = {}
+    for lot in inputs:
+        for mine, mg in lot.origins.items():
+            pooled[mine] = pooled.get(mine, 0) + mg
+    planned = []
+    for spec in outputs:
+        if spec.category is not None and RANK[spec.category] > RANK[category]:
+            raise RuleViolation(
+                f"output {spec.id} cannot be {spec.category}: its inputs only support {category}",
+                code="segregation",
+            )
+        share = fine_mg(spec.mass_mg, spec.fineness)
+        origins = {mine: mg * share // fine_in for mine, mg in sorted(pooled.items()) if fine_in}
+        planned.append(
+            PlannedOutput(
+                id=spec.id,
+                form=spec.form,
+                mass_mg=spec.mass_mg,
+                fineness=spec.fineness,
+                category=spec.category or category,
+                origins={m: mg for m, mg in origins.items() if mg > 0},
+                reference=spec.reference,
+            )
+        )
+    loss = fine_in - fine_out
+    tolerance = REFINING_LOSS_PPM if kind == "refine" else OTHER_LOSS_PPM
+    flags = []
+    if loss * 1_000_000 > fine_in * tolerance:
+        flags.append(
+            Flag(
+                "loss_above_tolerance",
+                None,
+                f"{kind} lost {loss} mg of {fine_in} mg fine gold (tolerance {tolerance / 10_000} %)",
+            )
+        )
+    return Plan(outputs=planned, loss_mg=loss, flags=flags)
+
+
+def after_dispatch(lot: LotView, recipient: str, *, head: bytes, first_sale: bool) -> LotView:
+    """The lot once dispatched."""
+    return replace(
+        lot,
+        status="in_transit",
+        in_transit_to=recipient,
+        head=head,
+        sold_by_mine=lot.sold_by_mine or first_sale,
+    )
+
+
+def after_receipt(lot: LotView, *, mass_mg: int, fineness: int | None, head: bytes) -> LotView:
+    """The lot once received: the weighed mass becomes its mass."""
+    assert lot.in_transit_to is not None
+    new_fineness = lot.fineness if fineness is None else fineness
+    return replace(
+        lot,
+        status="active",
+        holder=lot.in_transit_to,
+        in_transit_to=None,
+        mass_mg=mass_mg,
+        fineness=new_fineness,
+        origins=capped_origins(lot.origins, lot.fine_mg, fine_mg(mass_mg, new_fineness)),
+        head=head,
+    )
+
+
+def after_assay(lot: LotView, *, fineness: int, head: bytes) -> tuple[LotView, list[Flag]]:
+    """The lot with its assayed fineness; an assay that raises fine gold is flagged."""
+    flags = []
+    if fineness > lot.fineness:
+        flags.append(
+            Flag(
+                "assay_increase",
+                lot.id,
+                f"assay raised fineness from {lot.fineness} to {fineness} per ten thousand",
+            )
+        )
+    new_fine = fine_mg(lot.mass_mg, fineness)
+    origins = capped_origins(lot.origins, lot.fine_mg, new_fine)
+    return replace(lot, fineness=fineness, origins=origins, head=head), flags
+
+
+def capped_origins(origins: Mapping[str, int], old_fine: int, new_fine: int) -> dict[str, int]:
+    """Origins scaled down (rounded down) when a lot's fine gold shrinks; unchanged when it grows.
+
+    Origins never claim more fine gold than the lot holds.
+    """
+    if new_fine >= old_fine:
+        return dict(origins)
+    scaled = {m: mg * new_fine // old_fine for m, mg in origins.items()} if old_fine else {}
+    return {m: mg for m, mg in scaled.items() if mg > 0}

@@ -1,0 +1,465 @@
+"""Lot operations: register, dispatch, receive, assay, transform and void, each one signed ledger event.
+
+Every write first takes the log head lock, so the checks below see the state as of the moment the event
+is appended: of two simultaneous dispatches of one lot, the second sees the first and is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from goldtrace.db.models import Event, Flag, Lot, LotEvent, SaleTerms, Voided
+from goldtrace.domain import certification as certrules
+from goldtrace.domain import lots as rules
+from goldtrace.domain.events import SaleTerms as Terms
+from goldtrace.domain.instants import now_instant
+from goldtrace.domain.quantities import fine_mg
+from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from goldtrace.services import registry
+from goldtrace.services.context import Context
+from goldtrace.services.log import Draft, Recorded, append, lock_head
+from goldtrace.services.organizations import get_org, standard_body_id
+
+
+@dataclass(frozen=True)
+class Written:
+    """The outcome of a lot operation: the event and the lots it left behind."""
+
+    seq: int
+    hash: bytes
+    lots: list[Lot]
+    flags: list[rules.Flag]
+
+
+def new_lot_id() -> str:
+    """A fresh, human-readable lot id such as ``GT-7KQ2-M9XA``."""
+    text = base64.b32encode(secrets.token_bytes(5)).decode("ascii")
+    return f"GT-{text[:4]}-{text[4:]}"
+
+
+def view(lot: Lot) -> rules.LotView:
+    """The rules' view of a stored lot."""
+    return rules.LotView(
+        id=lot.id,
+        form=lot.form,
+        mass_mg=lot.mass_mg,
+        fineness=lot.fineness,
+        category=lot.category,
+        holder=lot.holder_id,
+        status=lot.status,
+        origins=json.loads(lot.origins),
+        head=lot.head,
+        in_transit_to=lot.in_transit_to,
+        mine=lot.mine_id,
+        sold_by_mine=lot.sold_by_mine,
+    )
+
+
+def _store_view(lot: Lot, v: rules.LotView, seq: int) -> None:
+    lot.form, lot.mass_mg, lot.fineness, lot.category = v.form, v.mass_mg, v.fineness, v.category
+    lot.holder_id, lot.status, lot.in_transit_to = v.holder, v.status, v.in_transit_to
+    lot.origins = _origins_json(v.origins)
+    lot.head, lot.sold_by_mine, lot.updated_seq = v.head, v.sold_by_mine, seq
+
+
+def _origins_json(origins: dict[str, int] | object) -> str:
+    return json.dumps(origins, sort_keys=True, separators=(",", ":"))
+
+
+def _snapshot(v: rules.LotView) -> str:
+    data = asdict(v)
+    data["head"] = v.head.hex()
+    data["origins"] = dict(v.origins)
+    return json.dumps(data, sort_keys=True)
+
+
+def _restore(text: str) -> rules.LotView:
+    data = json.loads(text)
+    data["head"] = bytes.fromhex(data["head"])
+    return rules.LotView(**data)
+
+
+def get_lot(session: Session, lot_id: str, *, for_update: bool = False) -> Lot:
+    """Return the lot (refreshed from the database when ``for_update``); NotFound otherwise."""
+    stmt = select(Lot).where(Lot.id == lot_id)
+    if for_update:
+        stmt = stmt.execution_options(populate_existing=True)
+    lot = session.execute(stmt).scalar_one_or_none()
+    if lot is None:
+        raise NotFound(f"unknown lot {lot_id!r}", code="unknown_lot", fields={"lot": "unknown"})
+    return lot
+
+
+def _record_flags(session: Session, seq: int, actor: str, flags: Sequence[rules.Flag]) -> None:
+    for flag in flags:
+        session.add(
+            Flag(seq=seq, lot_id=flag.lot, org_id=actor, kind=flag.kind, detail=flag.detail)
+        )
+
+
+def register_lot(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: str,
+    form: str,
+    mass_mg: int,
+    fineness: int,
+    category: str,
+    produced_on: date,
+    reference: str | None = None,
+    picker: str | None = None,
+) -> Written:
+    """A mine registers a production lot. Refused unless certified for the category on the production
+    date and within its 30-day capacity (and, for an individual picker, her 66 g ceiling)."""
+    lock_head(session)
+    mine = get_org(session, actor)
+    if mine.kind != "mine":
+        raise PermissionDenied("only a mine registers lots", code="not_a_mine")
+    rules.parse_form(form)
+    certrules.parse_category(category)
+    fine = fine_mg(mass_mg, fineness)
+    certrules.check_certified(actor, category, produced_on, registry.certifications(session, actor))
+    limit = certrules.capacity_limit_mg(mine.miners, mine.capacity_mg_month)
+    if limit is not None:
+        certrules.check_window(
+            day=produced_on,
+            new_mg=fine,
+            history=_registered_near(session, Lot.mine_id == actor, produced_on),
+            limit_mg=limit,
+            exceptions=registry.allowances(session, actor),
+            code="capacity_exceeded",
+            who=mine.name,
+        )
+    if picker is not None:
+        certrules.check_window(
+            day=produced_on,
+            new_mg=fine,
+            history=_registered_near(session, Lot.picker == picker, produced_on),
+            limit_mg=certrules.PICKER_LIMIT_MG,
+            code="picker_limit_exceeded",
+            who=f"picker {picker}",
+        )
+    lot_id = new_lot_id()
+    data: dict[str, object] = {
+        "id": lot_id,
+        "form": form,
+        "mass_mg": mass_mg,
+        "fineness": fineness,
+        "category": category,
+        "produced_on": produced_on.isoformat(),
+    }
+    if reference:
+        data["reference"] = reference
+    if picker is not None:
+        data["picker"] = picker
+    rec = append(session, ctx, Draft(type="lot.register", actor=actor, fields={"lot": data}))
+    lot = Lot(
+        id=lot_id,
+        form=form,
+        mass_mg=mass_mg,
+        fineness=fineness,
+        category=category,
+        holder_id=actor,
+        status="active",
+        mine_id=actor,
+        produced_on=produced_on,
+        picker=picker,
+        reference=reference,
+        registered_fine_mg=fine,
+        origins=_origins_json({actor: fine} if fine else {}),
+        sold_by_mine=False,
+        head=rec.hash,
+        created_seq=rec.seq,
+        updated_seq=rec.seq,
+    )
+    session.add(lot)
+    session.flush()
+    session.add(LotEvent(lot_id=lot_id, seq=rec.seq, role="subject", before=None))
+    session.flush()
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=[])
+
+
+def _registered_near(session: Session, criterion: object, day: date) -> list[tuple[date, int]]:
+    rows = session.execute(
+        select(Lot.produced_on, Lot.registered_fine_mg).where(
+            criterion,  # type: ignore[arg-type]
+            Lot.status != "voided",
+            Lot.produced_on >= day - timedelta(days=certrules.WINDOW_DAYS - 1),
+            Lot.produced_on <= day + timedelta(days=certrules.WINDOW_DAYS - 1),
+        )
+    ).all()
+    return [(d, mg or 0) for d, mg in rows if d is not None]
+
+
+def dispatch_lot(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: str,
+    lot_id: str,
+    to: str,
+    price: int | None = None,
+    reference_price: int | None = None,
+) -> Written:
+    """The holder sends a lot to a named recipient. A mine's first sale states its price and the
+    reference price (micro-USD per gram of fine gold); the public event carries only a commitment."""
+    lock_head(session)
+    lot = get_lot(session, lot_id, for_update=True)
+    recipient = get_org(session, to)
+    current = view(lot)
+    if (price is None) != (reference_price is None):
+        raise InvalidInput(
+            "state both price_usd_per_g and reference_price_usd_per_g, or neither",
+            code="price_required",
+        )
+    prices = (price, reference_price) if price is not None and reference_price is not None else None
+    occurred_at = now_instant()
+    today = date.fromisoformat(occurred_at[:10])
+    first_sale = rules.check_dispatch(
+        current,
+        actor=actor,
+        recipient=to,
+        recipient_kind=recipient.kind,
+        recipient_authorized=certrules.is_authorized(registry.authorizations(session, to), today),
+        prices=prices,
+    )
+    fields: dict[str, object] = {"lot": lot_id, "to": to}
+    terms = None
+    if first_sale and prices is not None:
+        terms = Terms(price=prices[0], reference=prices[1], salt=os.urandom(16))
+        fields["terms"] = terms.commitment()
+    rec = append(
+        session,
+        ctx,
+        Draft(
+            type="lot.dispatch",
+            actor=actor,
+            fields=fields,
+            prev=[lot.head],
+            occurred_at=occurred_at,
+        ),
+    )
+    _change(
+        session,
+        lot,
+        current,
+        rules.after_dispatch(current, to, head=rec.hash, first_sale=first_sale),
+        rec,
+    )
+    if terms is not None:
+        session.add(
+            SaleTerms(
+                seq=rec.seq,
+                lot_id=lot_id,
+                seller_id=actor,
+                buyer_id=to,
+                price_microusd_per_g=terms.price,
+                reference_microusd_per_g=terms.reference,
+                salt=terms.salt,
+            )
+        )
+        session.flush()
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=[])
+
+
+def _change(
+    session: Session, lot: Lot, before: rules.LotView, after: rules.LotView, rec: Recorded
+) -> None:
+    _store_view(lot, after, rec.seq)
+    session.add(LotEvent(lot_id=lot.id, seq=rec.seq, role="subject", before=_snapshot(before)))
+    session.flush()
+
+
+def receive_lot(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: str,
+    lot_id: str,
+    mass_mg: int,
+    fineness: int | None = None,
+) -> Written:
+    """The named recipient takes custody with the weighed mass; a difference beyond 0.1 % is flagged."""
+    lock_head(session)
+    lot = get_lot(session, lot_id, for_update=True)
+    current = view(lot)
+    flags = rules.check_receipt(current, actor=actor, mass_mg=mass_mg)
+    fields: dict[str, object] = {"lot": lot_id, "mass_mg": mass_mg}
+    if fineness is not None:
+        fields["fineness"] = fineness
+    rec = append(
+        session, ctx, Draft(type="lot.receive", actor=actor, fields=fields, prev=[lot.head])
+    )
+    after = rules.after_receipt(current, mass_mg=mass_mg, fineness=fineness, head=rec.hash)
+    _change(session, lot, current, after, rec)
+    _record_flags(session, rec.seq, actor, flags)
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=flags)
+
+
+def assay_lot(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: str,
+    lot_id: str,
+    fineness: int,
+    lab: str | None = None,
+) -> Written:
+    """The holder records an assay; the lot takes the assayed fineness (a rise is flagged)."""
+    lock_head(session)
+    lot = get_lot(session, lot_id, for_update=True)
+    current = view(lot)
+    rules.check_custody(current, actor)
+    fields: dict[str, object] = {"lot": lot_id, "fineness": fineness}
+    if lab:
+        fields["lab"] = lab
+    rec = append(session, ctx, Draft(type="lot.assay", actor=actor, fields=fields, prev=[lot.head]))
+    after, flags = rules.after_assay(current, fineness=fineness, head=rec.hash)
+    _change(session, lot, current, after, rec)
+    _record_flags(session, rec.seq, actor, flags)
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=flags)
+
+
+def transform(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: str,
+    kind: str,
+    inputs: Sequence[str],
+    outputs: Sequence[rules.OutputSpec],
+    alloy_mass_mg: int = 0,
+) -> Written:
+    """The holder of every input melts, refines, splits, merges, alloys or manufactures them."""
+    lock_head(session)
+    input_rows = [get_lot(session, i, for_update=True) for i in inputs]
+    views = [view(r) for r in input_rows]
+    specs = [
+        rules.OutputSpec(
+            id=new_lot_id(),
+            form=s.form,
+            mass_mg=s.mass_mg,
+            fineness=s.fineness,
+            category=s.category,
+            reference=s.reference,
+        )
+        for s in outputs
+    ]
+    plan = rules.plan_transformation(
+        kind=kind, actor=actor, inputs=views, outputs=specs, alloy_mass_mg=alloy_mass_mg
+    )
+    body_outputs = []
+    for out in plan.outputs:
+        item: dict[str, object] = {
+            "id": out.id,
+            "form": out.form,
+            "mass_mg": out.mass_mg,
+            "fineness": out.fineness,
+            "category": out.category,
+            "origins": out.origins,
+        }
+        if out.reference:
+            item["reference"] = out.reference
+        body_outputs.append(item)
+    fields: dict[str, object] = {
+        "kind": kind,
+        "inputs": [v.id for v in views],
+        "outputs": body_outputs,
+        "alloy_mass_mg": alloy_mass_mg,
+        "loss_mg": plan.loss_mg,
+    }
+    rec = append(
+        session,
+        ctx,
+        Draft(type="lot.transform", actor=actor, fields=fields, prev=[v.head for v in views]),
+    )
+    for row, v in zip(input_rows, views, strict=True):
+        _store_view(row, replace(v, status="consumed", head=rec.hash), rec.seq)
+        session.add(LotEvent(lot_id=row.id, seq=rec.seq, role="input", before=_snapshot(v)))
+    created = []
+    for out in plan.outputs:
+        lot = Lot(
+            id=out.id,
+            form=out.form,
+            mass_mg=out.mass_mg,
+            fineness=out.fineness,
+            category=out.category,
+            holder_id=actor,
+            status="active",
+            reference=out.reference,
+            origins=_origins_json(out.origins),
+            sold_by_mine=False,
+            head=rec.hash,
+            created_seq=rec.seq,
+            updated_seq=rec.seq,
+        )
+        session.add(lot)
+        session.flush()
+        session.add(LotEvent(lot_id=out.id, seq=rec.seq, role="output", before=None))
+        created.append(lot)
+    session.flush()
+    _record_flags(session, rec.seq, actor, plan.flags)
+    return Written(seq=rec.seq, hash=rec.hash, lots=created, flags=plan.flags)
+
+
+def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: str) -> Written:
+    """The author of a lot event (or the standard body) voids it while nothing builds on it yet."""
+    lock_head(session)
+    if not reason.strip():
+        raise InvalidInput("a void needs a reason", fields={"reason": "empty"})
+    target = session.get(Event, seq)
+    if target is None:
+        raise NotFound(f"there is no event {seq}", code="unknown_event")
+    if not target.type.startswith("lot."):
+        raise Conflict("only lot events can be voided", code="not_voidable")
+    if session.get(Voided, seq) is not None:
+        raise Conflict(f"event {seq} is already voided", code="already_voided")
+    if actor not in (target.actor, standard_body_id(session)):
+        raise PermissionDenied(
+            "only the author or the standard body voids an event", code="not_author"
+        )
+    touched = session.execute(select(LotEvent).where(LotEvent.seq == seq)).scalars().all()
+    rows = {t.lot_id: get_lot(session, t.lot_id, for_update=True) for t in touched}
+    if any(row.head != target.hash for row in rows.values()):
+        raise Conflict(f"event {seq} cannot be voided: later events build on it", code="built_upon")
+    rec = append(
+        session,
+        ctx,
+        Draft(
+            type="event.void",
+            actor=actor,
+            fields={"target": seq, "target_hash": target.hash.hex(), "reason": reason},
+            prev=[target.hash],
+        ),
+    )
+    for t in touched:
+        row = rows[t.lot_id]
+        if t.before is None:
+            after = replace(view(row), status="voided", head=rec.hash)
+        else:
+            after = replace(_restore(t.before), head=rec.hash)
+        before = view(row)
+        _store_view(row, after, rec.seq)
+        session.add(LotEvent(lot_id=row.id, seq=rec.seq, role="subject", before=_snapshot(before)))
+    session.add(Voided(seq=seq, void_seq=rec.seq, reason=reason))
+    session.add(
+        Flag(
+            seq=rec.seq,
+            lot_id=None,
+            org_id=actor,
+            kind="voided_event",
+            detail=f"voided {seq}: {reason}",
+        )
+    )
+    session.flush()
+    return Written(seq=rec.seq, hash=rec.hash, lots=list(rows.values()), flags=[])

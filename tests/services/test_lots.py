@@ -1,0 +1,178 @@
+"""Lot operations through the services, each checked against the ledger's own replay."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from builders import Chain, certified_chain, move, register, sell
+from goldtrace.db.models import Flag
+from goldtrace.domain.lots import OutputSpec
+from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
+from goldtrace.services import lots, registry
+from goldtrace.services.context import Context
+from goldtrace.services.verify import verify_ledger
+
+
+@pytest.fixture
+def chain(ledger: Session, ctx: Context) -> Chain:
+    return certified_chain(ledger, ctx)
+
+
+def test_a_whole_chain_from_mine_to_piece_verifies(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    a = register(ledger, ctx, chain.mine, mass_mg=1_000_000, fineness=9_000)
+    b = register(
+        ledger,
+        ctx,
+        chain.eco_mine,
+        mass_mg=500_000,
+        fineness=8_000,
+        category="fairmined_ecological",
+    )
+    sell(ledger, ctx, a, chain.mine, chain.trader)
+    sell(ledger, ctx, b, chain.eco_mine, chain.trader)
+    move(ledger, ctx, a, chain.trader, chain.refiner)
+    move(ledger, ctx, b, chain.trader, chain.refiner)
+    refined = lots.transform(
+        ledger,
+        ctx,
+        actor=chain.refiner,
+        kind="refine",
+        inputs=[a, b],
+        outputs=[OutputSpec(id="", form="grain", mass_mg=1_290_000, fineness=9_999)],
+    )
+    grain = refined.lots[0]
+    assert grain.category == "fairmined"
+    move(ledger, ctx, grain.id, chain.refiner, chain.jeweler)
+    piece = lots.transform(
+        ledger,
+        ctx,
+        actor=chain.jeweler,
+        kind="manufacture",
+        inputs=[grain.id],
+        outputs=[OutputSpec(id="", form="jewelry_item", mass_mg=1_700_000, fineness=7_500)],
+        alloy_mass_mg=430_000,
+    ).lots[0]
+    assert piece.holder_id == chain.jeweler
+    report = verify_ledger(ledger, ctx, workers=1)
+    assert report.ok, report.first
+
+
+def test_capacity_window_refuses_laundering(ledger: Session, ctx: Context, chain: Chain) -> None:
+    register(ledger, ctx, chain.mine, mass_mg=8_000_000, fineness=10_000, day=date(2026, 10, 1))
+    with pytest.raises(RuleViolation) as err:
+        register(
+            ledger, ctx, chain.mine, mass_mg=1_500_000, fineness=10_000, day=date(2026, 10, 20)
+        )
+    assert err.value.code == "capacity_exceeded"
+    register(ledger, ctx, chain.mine, mass_mg=1_500_000, fineness=10_000, day=date(2026, 11, 5))
+    assert verify_ledger(ledger, ctx, workers=1).ok
+
+
+def test_uncertified_and_non_ecological_registrations_are_refused(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    with pytest.raises(RuleViolation) as err:
+        register(ledger, ctx, chain.mine, category="fairmined_ecological")
+    assert err.value.code == "not_ecological"
+    with pytest.raises(RuleViolation) as err:
+        register(ledger, ctx, chain.mine, day=date(2019, 6, 1))
+    assert err.value.code == "not_certified"
+    registry.change_certification_status(
+        ledger,
+        ctx,
+        actor=chain.body,
+        number="FM-001",
+        status="suspended",
+        effective_on=date(2026, 6, 1),
+    )
+    register(ledger, ctx, chain.mine, day=date(2026, 5, 31))
+    with pytest.raises(RuleViolation):
+        register(ledger, ctx, chain.mine, day=date(2026, 6, 1))
+
+
+def test_custody_and_receipt_rules(ledger: Session, ctx: Context, chain: Chain) -> None:
+    lot = register(ledger, ctx, chain.mine)
+    with pytest.raises(InvalidInput) as err:
+        lots.dispatch_lot(ledger, ctx, actor=chain.mine, lot_id=lot, to=chain.trader)
+    assert err.value.code == "price_required"
+    with pytest.raises(RuleViolation) as err:
+        lots.dispatch_lot(
+            ledger,
+            ctx,
+            actor=chain.mine,
+            lot_id=lot,
+            to=chain.trader,
+            price=85,
+            reference_price=100,
+        )
+    assert err.value.code == "price_below_minimum"
+    with pytest.raises(PermissionDenied):
+        lots.dispatch_lot(ledger, ctx, actor=chain.trader, lot_id=lot, to=chain.refiner)
+    lots.dispatch_lot(
+        ledger, ctx, actor=chain.mine, lot_id=lot, to=chain.trader, price=95, reference_price=100
+    )
+    with pytest.raises(PermissionDenied):
+        lots.receive_lot(ledger, ctx, actor=chain.refiner, lot_id=lot, mass_mg=1_000_000)
+    lots.receive_lot(ledger, ctx, actor=chain.trader, lot_id=lot, mass_mg=990_000)
+    with pytest.raises(Conflict):
+        lots.receive_lot(ledger, ctx, actor=chain.trader, lot_id=lot, mass_mg=990_000)
+    kinds = ledger.execute(select(Flag.kind)).scalars().all()
+    assert "weight_discrepancy" in kinds
+    assert verify_ledger(ledger, ctx, workers=1).ok
+
+
+def test_void_restores_and_is_refused_once_built_upon(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    lot = register(ledger, ctx, chain.mine)
+    first = lots.dispatch_lot(
+        ledger, ctx, actor=chain.mine, lot_id=lot, to=chain.trader, price=100, reference_price=100
+    )
+    lots.void_event(ledger, ctx, actor=chain.mine, seq=first.seq, reason="wrong buyer")
+    assert lots.get_lot(ledger, lot).status == "active"
+    sell(ledger, ctx, lot, chain.mine, chain.trader)
+    registration = lots.get_lot(ledger, lot).created_seq
+    with pytest.raises(Conflict) as err:
+        lots.void_event(ledger, ctx, actor=chain.mine, seq=registration, reason="late")
+    assert err.value.code == "built_upon"
+    assert verify_ledger(ledger, ctx, workers=1).ok
+
+
+def test_segregation_and_fine_gold_rules(ledger: Session, ctx: Context, chain: Chain) -> None:
+    lot = register(ledger, ctx, chain.mine)
+    with pytest.raises(RuleViolation) as err:
+        lots.transform(
+            ledger,
+            ctx,
+            actor=chain.mine,
+            kind="melt",
+            inputs=[lot],
+            outputs=[OutputSpec(id="", form="dore", mass_mg=1_000_000, fineness=9_500)],
+        )
+    assert err.value.code == "fine_gold_created"
+    with pytest.raises(RuleViolation) as err:
+        lots.transform(
+            ledger,
+            ctx,
+            actor=chain.mine,
+            kind="melt",
+            inputs=[lot],
+            outputs=[
+                OutputSpec(
+                    id="",
+                    form="dore",
+                    mass_mg=990_000,
+                    fineness=9_000,
+                    category="fairmined_ecological",
+                )
+            ],
+        )
+    assert err.value.code == "segregation"
+    sell(ledger, ctx, lot, chain.mine, chain.trader)
+    assert verify_ledger(ledger, ctx, workers=1).ok
