@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from goldtrace.config import Settings
 from goldtrace.db import migrate
 from goldtrace.db.session import make_engine
-from goldtrace.errors import GoldtraceError
+from goldtrace.errors import GoldtraceError, InvalidInput
+from goldtrace.services import accounts, organizations, transparency
 from goldtrace.services import demo as demo_service
-from goldtrace.services import organizations, transparency
 from goldtrace.services.context import Context
 from goldtrace.services.verify import verify_ledger
 from goldtrace.webapp import create_app
@@ -137,6 +137,70 @@ def proof_consistency(first: int, second: int) -> None:
     click.echo(f"first {first} second {second}")
     for h in hashes:
         click.echo(h.hex())
+
+
+@cli.group()
+def user() -> None:
+    """Manage the people who log in."""
+
+
+@user.command("add")
+@click.option("--email", required=True)
+@click.option("--org", "org_id", required=True, help="Organization id.")
+@click.option("--role", required=True, help="operator, admin, auditor or standard_body.")
+@click.option("--password", default=None, help="Default: read one line from stdin.")
+def user_add(email: str, org_id: str, role: str, password: str | None) -> None:
+    """Create a user of an organization."""
+    if password is None:
+        password = _read_password()
+    with _transaction() as (session, _ctx):
+        added = accounts.add_user(session, email=email, org_id=org_id, role=role, password=password)
+    click.echo(f"user {added.id} {added.email} ({added.role} of {added.org_id})")
+
+
+@user.command("list")
+def user_list() -> None:
+    """Print every user: id, email, organization, role, state."""
+    with _transaction() as (session, _ctx):
+        for row in accounts.list_users(session):
+            state = "active" if row.active else "inactive"
+            click.echo(f"{row.id}\t{row.email}\t{row.org_id}\t{row.role}\t{state}")
+
+
+@cli.group()
+def token() -> None:
+    """Manage API bearer tokens."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--label", default=None, help="What the token is for.")
+def token_create(email: str, label: str | None) -> None:
+    """Issue a token and print it once, on the last line."""
+    with _transaction() as (session, _ctx):
+        row, plaintext = accounts.create_token(session, email=email, label=label)
+    # Printed only once the transaction committed: a token shown for a rolled-back row would fail.
+    click.echo(f"token {row.id} created; it is shown only this once:")
+    click.echo(plaintext)
+
+
+@token.command("revoke")
+@click.option("--id", "token_id", required=True, type=click.IntRange(min=1))
+def token_revoke(token_id: int) -> None:
+    """Revoke a token: requests bearing it are refused from now on."""
+    with _transaction() as (session, _ctx):
+        accounts.revoke_token(session, token_id=token_id, by_user=None)
+    click.echo(f"token {token_id} revoked")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InvalidInput("no password given (pass --password or one line on stdin)")
+    return password
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from goldtrace.domain.lots import OutputSpec
 from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
 from goldtrace.services import lots, registry
 from goldtrace.services.context import Context
+from goldtrace.services.provenance import provenance
 from goldtrace.services.verify import verify_ledger
 
 
@@ -176,3 +177,27 @@ def test_segregation_and_fine_gold_rules(ledger: Session, ctx: Context, chain: C
     assert err.value.code == "segregation"
     sell(ledger, ctx, lot, chain.mine, chain.trader)
     assert verify_ledger(ledger, ctx, workers=1).ok
+
+
+def test_provenance_of_a_piece_reaches_both_mines_and_verifies(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    a = register(ledger, ctx, chain.mine, mass_mg=1_000_000, fineness=9_000)
+    b = register(ledger, ctx, chain.mine, mass_mg=1_000_000, fineness=8_000)
+    sell(ledger, ctx, a, chain.mine, chain.trader)
+    sell(ledger, ctx, b, chain.mine, chain.trader)
+    merged = lots.transform(
+        ledger,
+        ctx,
+        actor=chain.trader,
+        kind="merge",
+        inputs=[a, b],
+        outputs=[OutputSpec(id="", form="dore", mass_mg=1_990_000, fineness=8_500)],
+    ).lots[0]
+    doc = provenance(ledger, merged.id)
+    assert doc["verified"], doc["problems"]
+    assert [o["mine"] for o in doc["origins"]] == [chain.mine]
+    assert {e["type"] for e in doc["events"]} >= {"lot.register", "lot.dispatch", "lot.transform"}
+    assert len(doc["lots"]) == 3
+    transform_seq = max(e["seq"] for e in doc["events"])
+    assert sum(1 for e in doc["edges"] if e["to"] == transform_seq) == 2

@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlalchemy import (
     BigInteger,
-    Date,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     LargeBinary,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from goldtrace.db.models import Event, Flag, Lot, LotEvent, SaleTerms, Voided
 from goldtrace.domain import certification as certrules
 from goldtrace.domain import lots as rules
+from goldtrace.domain.actors import Actor
 from goldtrace.domain.events import SaleTerms as Terms
 from goldtrace.domain.instants import now_instant
 from goldtrace.domain.quantities import fine_mg
@@ -463,3 +464,59 @@ def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: 
     )
     session.flush()
     return Written(seq=rec.seq, hash=rec.hash, lots=list(rows.values()), flags=[])
+
+
+def may_see(session: Session, actor: Actor, lot: Lot) -> bool:
+    """An organization sees the lots it holds, is sent, or ever acted on; auditors and the standard
+    body see every lot."""
+    if actor.sees_everything or actor.org_id in (lot.holder_id, lot.in_transit_to, lot.mine_id):
+        return True
+    acted = session.execute(
+        select(Event.seq)
+        .join(LotEvent, LotEvent.seq == Event.seq)
+        .where(LotEvent.lot_id == lot.id, Event.actor == actor.org_id)
+        .limit(1)
+    ).first()
+    return acted is not None
+
+
+def visible_lot(session: Session, actor: Actor, lot_id: str) -> Lot:
+    """The lot if ``actor`` may see it; NotFound otherwise (its existence is not disclosed)."""
+    lot = get_lot(session, lot_id)
+    if not may_see(session, actor, lot):
+        raise NotFound(f"unknown lot {lot_id!r}", code="unknown_lot", fields={"lot": "unknown"})
+    return lot
+
+
+def list_lots(
+    session: Session,
+    actor: Actor,
+    *,
+    holder: str | None = None,
+    status: str | None = None,
+    form: str | None = None,
+    limit: int = 500,
+) -> list[Lot]:
+    """Lots held by (or in transit to) the actor's organization, or by ``holder`` for those who see all."""
+    stmt = select(Lot).order_by(Lot.created_seq.desc()).limit(limit)
+    if holder is not None and holder != actor.org_id and not actor.sees_everything:
+        raise PermissionDenied("you may list only your own organization's lots", code="forbidden")
+    if holder is not None:
+        stmt = stmt.where(Lot.holder_id == holder)
+    elif not actor.sees_everything:
+        stmt = stmt.where((Lot.holder_id == actor.org_id) | (Lot.in_transit_to == actor.org_id))
+    if status is not None:
+        stmt = stmt.where(Lot.status == status)
+    if form is not None:
+        stmt = stmt.where(Lot.form == form)
+    return list(session.execute(stmt).scalars())
+
+
+def sale_terms_for(session: Session, actor: Actor, lot_id: str) -> SaleTerms | None:
+    """A lot's first-sale terms, only for its seller and buyer, auditors and the standard body."""
+    terms = session.execute(select(SaleTerms).where(SaleTerms.lot_id == lot_id)).scalars().first()
+    if terms is None:
+        return None
+    if actor.sees_everything or actor.org_id in (terms.seller_id, terms.buyer_id):
+        return terms
+    return None
