@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import lots, organizations, registry
+from goldtrace.services import accounts, lots, organizations, registry
 from goldtrace.services.context import Context
 from goldtrace.services.transparency import head
 
@@ -168,3 +168,13 @@ def move(session: Session, ctx: Context, lot_id: str, sender: str, recipient: st
 def receive(session: Session, ctx: Context, lot_id: str, recipient: str) -> None:
     lot = lots.get_lot(session, lot_id)
     lots.receive_lot(session, ctx, actor=recipient, lot_id=lot_id, mass_mg=lot.mass_mg)
+
+
+def bearer(session: Session, org_id: str, role: str = "operator") -> dict[str, str]:
+    """Create a user of ``org_id`` with an API token; return the Authorization header."""
+    email = f"{role}.{org_id}@example.org"
+    accounts.add_user(
+        session, email=email, org_id=org_id, role=role, password="correct-horse-battery"
+    )
+    _, token = accounts.create_token(session, email=email)
+    return {"Authorization": f"Bearer {token}"}

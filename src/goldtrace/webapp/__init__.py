@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from goldtrace.config import PROJECT_ROOT, Settings
 from goldtrace.db.session import make_engine, make_sessionmaker
 from goldtrace.services.context import Context
-from goldtrace.webapp import api, errors, pages, transparency
+from goldtrace.webapp import api, errors, openapi, pages, transparency
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -41,5 +41,6 @@ def create_app(
     errors.register(app)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     return app

@@ -1,0 +1,184 @@
+"""The OpenAPI 3.1 document of the JSON API, generated from the marshmallow schemas (apispec)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Response, jsonify
+
+from goldtrace import __version__
+from goldtrace.webapp import schemas
+
+bp = Blueprint("openapi", __name__)
+
+_JSON = "application/json"
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {_JSON: {"schema": schema}}}
+
+
+def _ok(schema: str, status: str = "200", description: str = "done") -> dict[str, Any]:
+    return {
+        status: {"description": description, "content": {_JSON: {"schema": schema}}},
+        "default": {"description": "error", "content": {_JSON: {"schema": "ErrorOut"}}},
+    }
+
+
+def _param(name: str, where: str = "path", kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": where, "required": where == "path", "schema": {"type": kind}}
+
+
+# (path, method, summary, request schema, response schema, status, parameters)
+_OPERATIONS: list[tuple[str, str, str, str | None, str, str, list[dict[str, Any]]]] = [
+    ("/api/v1/lots", "post", "A mine registers a lot", "LotCreate", "WriteOut", "201", []),
+    (
+        "/api/v1/lots",
+        "get",
+        "Lots the caller holds or is sent",
+        None,
+        "LotOut",
+        "200",
+        [_param("holder", "query"), _param("status", "query"), _param("form", "query")],
+    ),
+    ("/api/v1/lots/{lot_id}", "get", "One lot", None, "LotOut", "200", [_param("lot_id")]),
+    (
+        "/api/v1/lots/{lot_id}/dispatch",
+        "post",
+        "The holder dispatches a lot",
+        "Dispatch",
+        "WriteOut",
+        "200",
+        [_param("lot_id")],
+    ),
+    (
+        "/api/v1/lots/{lot_id}/receive",
+        "post",
+        "The named recipient receives a lot",
+        "Receive",
+        "WriteOut",
+        "200",
+        [_param("lot_id")],
+    ),
+    (
+        "/api/v1/lots/{lot_id}/assay",
+        "post",
+        "The holder records an assay",
+        "Assay",
+        "WriteOut",
+        "200",
+        [_param("lot_id")],
+    ),
+    (
+        "/api/v1/transformations",
+        "post",
+        "The holder of all inputs transforms them",
+        "Transformation",
+        "WriteOut",
+        "201",
+        [],
+    ),
+    (
+        "/api/v1/events/{seq}/void",
+        "post",
+        "Void an event nothing builds on yet",
+        "Void",
+        "WriteOut",
+        "200",
+        [_param("seq", kind="integer")],
+    ),
+    (
+        "/api/v1/lots/{lot_id}/provenance",
+        "get",
+        "Origins and the verified ancestry graph",
+        None,
+        "WriteOut",
+        "200",
+        [_param("lot_id")],
+    ),
+]
+
+_PUBLIC: list[tuple[str, str, list[dict[str, Any]]]] = [
+    ("/api/v1/log/key", "The log's verifier key (text/plain)", []),
+    ("/api/v1/log/checkpoint", "The latest signed checkpoint (text/plain)", []),
+    (
+        "/api/v1/log/entries",
+        "Raw leaves start <= seq < end, base64 (at most 1000)",
+        [_param("start", "query", "integer"), _param("end", "query", "integer")],
+    ),
+    (
+        "/api/v1/log/proof/inclusion",
+        "RFC 9162 audit path of an entry",
+        [_param("seq", "query", "integer"), _param("size", "query", "integer")],
+    ),
+    (
+        "/api/v1/log/proof/consistency",
+        "RFC 9162 consistency proof between two tree sizes",
+        [_param("first", "query", "integer"), _param("second", "query", "integer")],
+    ),
+    (
+        "/api/v1/events/{seq}",
+        "An event body as stored, with hash, signature and leaf",
+        [_param("seq", kind="integer")],
+    ),
+]
+
+
+def build_spec() -> dict[str, Any]:
+    """Return the OpenAPI document as a dict."""
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="goldtrace",
+        version=__version__,
+        openapi_version="3.1.0",
+        plugins=[plugin],
+        info={
+            "description": "Chain of custody for Fairmined gold: every step a signed ledger event."
+        },
+    )
+    for field_class in (schemas.Mass, schemas.Fineness, schemas.Price):
+        plugin.map_to_openapi_type(field_class, "string", None)
+    plugin.map_to_openapi_type(schemas.Day, "string", "date")
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for name in (
+        "LotCreate",
+        "Dispatch",
+        "Receive",
+        "Assay",
+        "Output",
+        "Transformation",
+        "Void",
+        "Origin",
+        "LotOut",
+        "WriteOut",
+        "ErrorOut",
+    ):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, summary, request, response, status, params in _OPERATIONS:
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "parameters": params,
+            "responses": _ok(response, status),
+            "security": [{"bearer": []}],
+        }
+        if request is not None:
+            operation["requestBody"] = _body(request)
+        paths.setdefault(path, {})[method] = operation
+    for path, summary, params in _PUBLIC:
+        paths.setdefault(path, {})["get"] = {
+            "summary": summary,
+            "parameters": params,
+            "responses": {"200": {"description": "public, no login"}},
+        }
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/api/openapi.json")
+def document() -> Response:
+    """The OpenAPI document."""
+    return jsonify(build_spec())

@@ -1,0 +1,643 @@
+"""Random valid sequences of lot operations: every milligram of fine gold stays accounted for.
+
+A Hypothesis state machine drives the real lot services (register, a mine's first sale, later
+dispatches, receipts with small weight differences, assays, the six transformations with random valid
+outputs, voids of a lot's latest event, and a handful of operations that must be refused) on the test
+ledger. Each example runs inside its own savepoint, rolled back at the end; each operation runs in a
+nested savepoint, as a view's transaction would. The machine keeps a small model of every lot that is
+independent of the services, and predicts which operations are refused and which flags are raised.
+
+Fine gold of a lot is floor(mass x fineness / 10000). After every step:
+
+(a) Accounting, derived from the stored events (the truth), not from the model. Only four event types
+    change fine gold, and a voided event counts for nothing (a void restores every lot it touched to its
+    state just before the event, and only the latest event of a lot can be voided):
+
+    - ``lot.register`` brings in fine(mass, fineness) of the new lot (its ``registered_fine_mg``);
+    - ``lot.receive`` turns fine(before) into fine(weighed mass, stated fineness or the old one);
+    - ``lot.assay`` turns fine(before) into fine(same mass, assayed fineness);
+    - ``lot.transform`` consumes fine(inputs) and creates fine(outputs); ``loss_mg`` is the difference.
+
+    ``before`` is the lot's snapshot stored with the event (``lot_event.before``). Dispatches only move
+    custody. A consumed lot is an input of exactly one live transformation, so its fine gold is counted
+    there, as the transformation's outputs plus its loss. Hence, summing over non-voided events:
+
+        registered + receipt/assay gains - receipt/assay shortfalls - transformation losses
+            == fine gold in active and in-transit lots
+
+    and for every live transformation fine(inputs) == fine(outputs) + loss_mg, loss_mg >= 0. The
+    registered total equals the sum of ``Lot.registered_fine_mg`` over non-voided registered lots, and
+    the held total equals the model's.
+(b) Origins: every lot's origins are positive integers naming mines and sum to no more than its fine
+    gold; over the active and in-transit lots, no mine is credited with more than it registered.
+(c) The ``lot`` table equals the model (status, holder, recipient, mass, fineness, category, sale flag,
+    latest event).
+
+At the end of each example, ``verify_ledger`` is clean and replaying the events through the domain
+``Book`` gives exactly the stored ``lot`` rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from builders import Chain, certified_chain
+from goldtrace.db.models import Event, Lot, LotEvent, SaleTerms, Voided
+from goldtrace.domain import certification as certrules
+from goldtrace.domain import lots as rules
+from goldtrace.domain.book import Book
+from goldtrace.domain.events import SaleTerms as Terms
+from goldtrace.domain.quantities import fine_mg
+from goldtrace.errors import GoldtraceError
+from goldtrace.services import lots
+from goldtrace.services.context import Context
+from goldtrace.services.organizations import get_org
+from goldtrace.services.verify import verify_ledger
+
+DAY0 = date(2026, 11, 1)
+# Every registration falls within 20 days, so some 30-day window holds all of them: a mine's (or a
+# picker's) window total is simply the sum of its non-voided registrations.
+SPAN_DAYS = 20
+PICKERS = ("ana", "rosa")
+# The test's own idea of each transformation's shape: (min in, max in, min out, max out).
+SHAPES = {
+    "melt": (1, 1, 1, 1),
+    "refine": (1, 3, 1, 3),
+    "split": (1, 1, 2, 4),
+    "merge": (2, 3, 1, 1),
+    "alloy": (1, 3, 1, 1),
+    "manufacture": (1, 3, 1, 3),
+}
+# Transformation inputs are lots of at least a gram, so random outputs never round down to nothing.
+MIN_INPUT_MG = 1_000
+LIVE = ("active", "in_transit")
+LOT_EVENTS = ("lot.register", "lot.receive", "lot.assay", "lot.transform")
+
+SETTINGS = settings(
+    max_examples=25,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    """What the test expects the ``lot`` row to say."""
+
+    id: str
+    status: str
+    holder: str
+    mass: int
+    fineness: int
+    category: str
+    last_seq: int
+    to: str | None = None
+    mine: str | None = None
+    sold: bool = False
+    registered: int | None = None
+    picker: str | None = None
+
+    @property
+    def fine(self) -> int:
+        return fine_mg(self.mass, self.fineness)
+
+
+@dataclass(frozen=True)
+class Step:
+    """An event the machine wrote: its type, author and the lots it touched as they were before."""
+
+    type: str
+    actor: str
+    before: dict[str, Model | None]
+
+
+def _fine(snapshot: dict[str, Any]) -> int:
+    return fine_mg(int(snapshot["mass_mg"]), int(snapshot["fineness"]))
+
+
+class LotMachine(RuleBasedStateMachine):
+    """Bound to a session, context and chain by ``bind``; one instance per Hypothesis example."""
+
+    session: Session
+    ctx: Context
+    chain: Chain
+    limits: dict[str, int]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.savepoint = self.session.begin_nested()
+        self.lots: dict[str, Model] = {}
+        self.order: list[str] = []  # creation order: lot ids are random, choices must not be
+        self.steps: dict[int, Step] = {}
+
+    # Helpers.
+
+    def _ids(self, pred: Callable[[Model], bool]) -> list[str]:
+        return [i for i in self.order if pred(self.lots[i])]
+
+    def _pick(self, data: st.DataObject, pred: Callable[[Model], bool], label: str) -> Model:
+        return self.lots[data.draw(st.sampled_from(self._ids(pred)), label=label)]
+
+    def _ok(self, fn: Callable[..., lots.Written], **kw: Any) -> lots.Written:
+        with self.session.begin_nested():
+            written = fn(self.session, self.ctx, **kw)
+        event(f"{fn.__name__}: written")
+        return written
+
+    def _refused(self, code: str, fn: Callable[..., lots.Written], **kw: Any) -> None:
+        size = self._size()
+        with pytest.raises(GoldtraceError) as err, self.session.begin_nested():
+            fn(self.session, self.ctx, **kw)
+        assert err.value.code == code, err.value.message
+        assert self._size() == size
+        event(f"{fn.__name__}: refused {code}")
+
+    def _size(self) -> int:
+        return self.session.execute(select(func.count()).select_from(Event)).scalar_one()
+
+    def _add(self, m: Model) -> None:
+        self.lots[m.id] = m
+        self.order.append(m.id)
+
+    def _registered(self, pred: Callable[[Model], bool]) -> int:
+        return sum(
+            m.registered
+            for m in self.lots.values()
+            if m.registered is not None and m.status != "voided" and pred(m)
+        )
+
+    def _unsold(self, m: Model) -> bool:
+        return m.status == "active" and m.mine is not None and m.holder == m.mine and not m.sold
+
+    def _movable(self, m: Model) -> bool:
+        return m.status == "active" and not self._unsold(m)
+
+    def _transformable(self, m: Model) -> bool:
+        return m.status == "active" and m.mass >= MIN_INPUT_MG
+
+    def _receivers(self) -> tuple[str, ...]:
+        return (self.chain.trader, self.chain.refiner, self.chain.jeweler)
+
+    # Rules.
+
+    @rule(data=st.data())
+    def register(self, data: st.DataObject) -> None:
+        c = self.chain
+        mine = data.draw(st.sampled_from([c.mine, c.eco_mine]), label="mine")
+        category = data.draw(st.sampled_from(certrules.CATEGORIES), label="category")
+        picker = data.draw(st.none() | st.sampled_from(PICKERS), label="picker")
+        if picker is None:
+            mass = data.draw(st.integers(10_000, 2_500_000), label="mass")
+        else:
+            mass = data.draw(st.integers(1_000, 40_000), label="mass")
+        fineness = data.draw(st.integers(500, 9_999), label="fineness")
+        form = data.draw(st.sampled_from(["ore", "concentrate", "dore", "grain"]), label="form")
+        day = DAY0 + timedelta(days=data.draw(st.integers(0, SPAN_DAYS - 1), label="day"))
+        fine = fine_mg(mass, fineness)
+        kw = {
+            "actor": mine,
+            "form": form,
+            "mass_mg": mass,
+            "fineness": fineness,
+            "category": category,
+            "produced_on": day,
+            "picker": picker,
+        }
+        if mine == c.mine and category == "fairmined_ecological":
+            self._refused("not_ecological", lots.register_lot, **kw)
+        elif self._registered(lambda m: m.mine == mine) + fine > self.limits[mine]:
+            self._refused("capacity_exceeded", lots.register_lot, **kw)
+        elif (
+            picker is not None
+            and self._registered(lambda m: m.picker == picker) + fine > certrules.PICKER_LIMIT_MG
+        ):
+            self._refused("picker_limit_exceeded", lots.register_lot, **kw)
+        else:
+            w = self._ok(lots.register_lot, **kw)
+            lot = w.lots[0]
+            self._add(
+                Model(
+                    id=lot.id,
+                    status="active",
+                    holder=mine,
+                    mass=mass,
+                    fineness=fineness,
+                    category=category,
+                    last_seq=w.seq,
+                    mine=mine,
+                    registered=fine,
+                    picker=picker,
+                )
+            )
+            self.steps[w.seq] = Step("lot.register", mine, {lot.id: None})
+
+    @precondition(lambda self: self._ids(self._unsold))
+    @rule(data=st.data())
+    def first_sale(self, data: st.DataObject) -> None:
+        m = self._pick(data, self._unsold, "lot")
+        to = data.draw(st.sampled_from(self._receivers()), label="to")
+        reference = data.draw(st.integers(40_000_000, 150_000_000), label="reference")
+        price = reference * data.draw(st.integers(9_000, 12_000), label="price_bp") // 10_000
+        kw = {
+            "actor": m.holder,
+            "lot_id": m.id,
+            "to": to,
+            "price": price,
+            "reference_price": reference,
+        }
+        if price * 100 < reference * rules.MINIMUM_PRICE_PERCENT:
+            self._refused("price_below_minimum", lots.dispatch_lot, **kw)
+            return
+        w = self._ok(lots.dispatch_lot, **kw)
+        self.lots[m.id] = replace(m, status="in_transit", to=to, sold=True, last_seq=w.seq)
+        self.steps[w.seq] = Step("lot.dispatch", m.holder, {m.id: m})
+
+    @precondition(lambda self: self._ids(self._movable))
+    @rule(data=st.data())
+    def dispatch(self, data: st.DataObject) -> None:
+        m = self._pick(data, self._movable, "lot")
+        to = data.draw(st.sampled_from([r for r in self._receivers() if r != m.holder]), label="to")
+        w = self._ok(lots.dispatch_lot, actor=m.holder, lot_id=m.id, to=to)
+        self.lots[m.id] = replace(m, status="in_transit", to=to, last_seq=w.seq)
+        self.steps[w.seq] = Step("lot.dispatch", m.holder, {m.id: m})
+
+    @precondition(lambda self: self._ids(lambda m: m.status == "in_transit"))
+    @rule(data=st.data())
+    def receive(self, data: st.DataObject) -> None:
+        m = self._pick(data, lambda m: m.status == "in_transit", "lot")
+        assert m.to is not None
+        ppm = data.draw(st.integers(-3_000, 3_000), label="difference_ppm")
+        mass = max(1, m.mass + m.mass * ppm // 1_000_000)
+        fineness = data.draw(
+            st.none() | st.integers(max(1, m.fineness - 50), min(10_000, m.fineness + 20)),
+            label="fineness",
+        )
+        w = self._ok(lots.receive_lot, actor=m.to, lot_id=m.id, mass_mg=mass, fineness=fineness)
+        flagged = abs(mass - m.mass) * 1_000_000 > m.mass * rules.RECEIPT_TOLERANCE_PPM
+        assert [f.kind for f in w.flags] == (["weight_discrepancy"] if flagged else [])
+        self.lots[m.id] = replace(
+            m,
+            status="active",
+            holder=m.to,
+            to=None,
+            mass=mass,
+            fineness=m.fineness if fineness is None else fineness,
+            last_seq=w.seq,
+        )
+        self.steps[w.seq] = Step("lot.receive", m.to, {m.id: m})
+
+    @precondition(lambda self: self._ids(lambda m: m.status == "active"))
+    @rule(data=st.data())
+    def assay(self, data: st.DataObject) -> None:
+        m = self._pick(data, lambda m: m.status == "active", "lot")
+        fineness = data.draw(
+            st.integers(max(1, m.fineness - 300), min(10_000, m.fineness + 100)), label="fineness"
+        )
+        w = self._ok(lots.assay_lot, actor=m.holder, lot_id=m.id, fineness=fineness, lab="lab")
+        assert [f.kind for f in w.flags] == (["assay_increase"] if fineness > m.fineness else [])
+        self.lots[m.id] = replace(m, fineness=fineness, last_seq=w.seq)
+        self.steps[w.seq] = Step("lot.assay", m.holder, {m.id: m})
+
+    @precondition(lambda self: self._ids(self._transformable))
+    @rule(data=st.data())
+    def transform(self, data: st.DataObject) -> None:
+        held: dict[str, list[str]] = {}
+        for i in self._ids(self._transformable):
+            held.setdefault(self.lots[i].holder, []).append(i)
+        most = max(len(ids) for ids in held.values())
+        kind = data.draw(
+            st.sampled_from([k for k, shape in SHAPES.items() if shape[0] <= most]), label="kind"
+        )
+        min_in, max_in, min_out, max_out = SHAPES[kind]
+        actor = data.draw(
+            st.sampled_from([h for h, ids in held.items() if len(ids) >= min_in]), label="actor"
+        )
+        inputs = data.draw(
+            st.lists(
+                st.sampled_from(held[actor]),
+                min_size=min_in,
+                max_size=min(max_in, len(held[actor])),
+                unique=True,
+            ),
+            label="inputs",
+        )
+        ins = [self.lots[i] for i in inputs]
+        count = data.draw(st.integers(min_out, max_out), label="outputs")
+        specs, alloy = self._outputs(data, kind, ins, count)
+        fine_in = sum(m.fine for m in ins)
+        loss = fine_in - sum(fine_mg(s.mass_mg, s.fineness) for s in specs)
+        tolerance = rules.REFINING_LOSS_PPM if kind == "refine" else rules.OTHER_LOSS_PPM
+        w = self._ok(
+            lots.transform,
+            actor=actor,
+            kind=kind,
+            inputs=inputs,
+            outputs=specs,
+            alloy_mass_mg=alloy,
+        )
+        flagged = loss * 1_000_000 > fine_in * tolerance
+        assert [f.kind for f in w.flags] == (["loss_above_tolerance"] if flagged else [])
+        lowest = certrules.lowest(m.category for m in ins)
+        assert len(w.lots) == len(specs)
+        before: dict[str, Model | None] = {m.id: m for m in ins}
+        for m in ins:
+            self.lots[m.id] = replace(m, status="consumed", last_seq=w.seq)
+        for lot, spec in zip(w.lots, specs, strict=True):
+            assert (lot.form, lot.mass_mg, lot.fineness) == (spec.form, spec.mass_mg, spec.fineness)
+            self._add(
+                Model(
+                    id=lot.id,
+                    status="active",
+                    holder=actor,
+                    mass=spec.mass_mg,
+                    fineness=spec.fineness,
+                    category=spec.category or lowest,
+                    last_seq=w.seq,
+                )
+            )
+            before[lot.id] = None
+        self.steps[w.seq] = Step("lot.transform", actor, before)
+
+    def _outputs(
+        self, data: st.DataObject, kind: str, ins: list[Model], count: int
+    ) -> tuple[list[rules.OutputSpec], int]:
+        """Random outputs that hold no more fine gold and (with any alloy) no more mass than the inputs."""
+        fine_in = sum(m.fine for m in ins)
+        mass_in = sum(m.mass for m in ins)
+        loss_ppm = data.draw(st.integers(0, 30_000), label="fine_loss_ppm")
+        fine_out = fine_in - fine_in * loss_ppm // 1_000_000
+        weights = data.draw(
+            st.lists(st.integers(1, 10), min_size=count, max_size=count), label="weights"
+        )
+        fine_shares = _split(fine_out, weights)
+        if kind in ("melt", "split", "merge"):
+            # Mass first (a little may burn off), then the fineness the fine-gold share allows.
+            mass_loss_ppm = data.draw(st.integers(0, 20_000), label="mass_loss_ppm")
+            masses = _split(mass_in - mass_in * mass_loss_ppm // 1_000_000, weights)
+            finenesses = [min(9_999, f * 10_000 // max(m, 1)) for f, m in zip(fine_shares, masses)]
+        else:
+            if kind == "refine":
+                pick = st.integers(9_950, 9_999)
+            else:  # alloy, manufacture: 14k, 18k, 22k, or fine gold
+                pick = st.sampled_from([5_850, 7_500, 9_160, 9_990])
+            finenesses = [data.draw(pick, label="fineness") for _ in range(count)]
+            masses = [f * 10_000 // n for f, n in zip(fine_shares, finenesses)]
+        masses = [max(1, m) for m in masses]
+        alloy = 0
+        if kind in ("alloy", "manufacture"):
+            extra = data.draw(st.integers(1 if kind == "alloy" else 0, 5_000), label="alloy_extra")
+            alloy = max(0, sum(masses) - mass_in) + extra
+        excess = sum(masses) - mass_in - alloy
+        if excess > 0:  # rounding: take it off the heaviest output (less mass, less fine gold)
+            heaviest = masses.index(max(masses))
+            masses[heaviest] -= excess
+            assert masses[heaviest] >= 1
+        lowest = certrules.lowest(m.category for m in ins)
+        allowed = [c for c in certrules.CATEGORIES if certrules.RANK[c] <= certrules.RANK[lowest]]
+        forms = ["dore", "grain", "bar", "semi_finished", "jewelry_item", "scrap"]
+        specs = [
+            rules.OutputSpec(
+                id="",
+                form=data.draw(st.sampled_from(forms), label="form"),
+                mass_mg=mass,
+                fineness=fineness,
+                category=data.draw(st.none() | st.sampled_from(allowed), label="category"),
+                reference=data.draw(st.none() | st.just("piece"), label="reference"),
+            )
+            for mass, fineness in zip(masses, finenesses, strict=True)
+        ]
+        return specs, alloy
+
+    @precondition(lambda self: self.order)
+    @rule(data=st.data())
+    def void_latest(self, data: st.DataObject) -> None:
+        m = self._pick(data, lambda m: True, "lot")
+        target = m.last_seq
+        step = self.steps[target]
+        c = self.chain
+        stranger = c.jeweler if step.actor != c.jeweler else c.trader
+        actor = data.draw(st.sampled_from([step.actor, c.body, stranger]), label="actor")
+        kw = {"actor": actor, "seq": target, "reason": "entered by mistake"}
+        if step.type == "event.void":
+            self._refused("not_voidable", lots.void_event, **kw)
+        elif actor not in (step.actor, c.body):
+            self._refused("not_author", lots.void_event, **kw)
+        elif any(self.lots[i].last_seq != target for i in step.before):
+            self._refused("built_upon", lots.void_event, **kw)
+        else:
+            w = self._ok(lots.void_event, **kw)
+            for i, was in step.before.items():
+                if was is None:
+                    self.lots[i] = replace(self.lots[i], status="voided", last_seq=w.seq)
+                else:
+                    self.lots[i] = replace(was, last_seq=w.seq)
+            self.steps[w.seq] = Step("event.void", actor, dict.fromkeys(step.before))
+
+    @rule(data=st.data(), case=st.sampled_from(["custody", "receipt", "fine_gold", "segregation"]))
+    def refused(self, data: st.DataObject, case: str) -> None:
+        """Operations the rules refuse leave the ledger and every lot exactly as they were."""
+        receivers = self._receivers()
+        if case == "custody":
+            candidates = self._ids(lambda m: m.status != "active" or m.holder in receivers)
+            if not candidates:
+                return
+            m = self.lots[data.draw(st.sampled_from(candidates), label="lot")]
+            if m.status == "active":
+                actor = next(r for r in receivers if r != m.holder)
+                to = next(r for r in receivers if r not in (m.holder, actor))
+                code = "not_holder"
+            else:
+                actor, to = m.holder, next(r for r in receivers if r != m.holder)
+                code = {"in_transit": "in_transit", "consumed": "lot_consumed"}.get(
+                    m.status, "lot_voided"
+                )
+            self._refused(code, lots.dispatch_lot, actor=actor, lot_id=m.id, to=to)
+        elif case == "receipt":
+            candidates = self._ids(lambda m: m.status == "in_transit")
+            if not candidates:
+                return
+            m = self.lots[data.draw(st.sampled_from(candidates), label="lot")]
+            actor = next(r for r in receivers if r != m.to)
+            self._refused(
+                "not_recipient", lots.receive_lot, actor=actor, lot_id=m.id, mass_mg=m.mass
+            )
+        else:
+            if case == "fine_gold":
+                candidates = self._ids(
+                    lambda m: m.status == "active" and m.mass >= 10_000 and m.fineness < 10_000
+                )
+            else:
+                candidates = self._ids(
+                    lambda m: m.status == "active" and m.category != "fairmined_ecological"
+                )
+            if not candidates:
+                return
+            m = self.lots[data.draw(st.sampled_from(candidates), label="lot")]
+            if case == "fine_gold":
+                spec = rules.OutputSpec(id="", form="dore", mass_mg=m.mass, fineness=m.fineness + 1)
+                code = "fine_gold_created"
+            else:
+                better = certrules.CATEGORIES[certrules.RANK[m.category] + 1]
+                spec = rules.OutputSpec(
+                    id="", form="dore", mass_mg=m.mass, fineness=m.fineness, category=better
+                )
+                code = "segregation"
+            self._refused(
+                code, lots.transform, actor=m.holder, kind="melt", inputs=[m.id], outputs=[spec]
+            )
+
+    # Invariants.
+
+    def _rows(self) -> dict[str, Lot]:
+        stmt = select(Lot).execution_options(populate_existing=True)
+        return {row.id: row for row in self.session.execute(stmt).scalars()}
+
+    @invariant()
+    def lot_table_matches_the_model(self) -> None:
+        rows = self._rows()
+        assert set(rows) == set(self.lots)
+        for lot_id, m in self.lots.items():
+            row = rows[lot_id]
+            got = (
+                row.status,
+                row.holder_id,
+                row.in_transit_to,
+                row.mass_mg,
+                row.fineness,
+                row.category,
+                row.mine_id,
+                row.sold_by_mine,
+                row.registered_fine_mg,
+                row.updated_seq,
+            )
+            want = (
+                m.status,
+                m.holder,
+                m.to,
+                m.mass,
+                m.fineness,
+                m.category,
+                m.mine,
+                m.sold,
+                m.registered,
+                m.last_seq,
+            )
+            assert got == want, lot_id
+
+    @invariant()
+    def fine_gold_is_accounted_for(self) -> None:
+        voided = set(self.session.execute(select(Voided.seq)).scalars())
+        befores = {
+            (le.seq, le.lot_id): json.loads(le.before)
+            for le in self.session.execute(select(LotEvent)).scalars()
+            if le.before is not None
+        }
+        registered = gains = shortfalls = losses = 0
+        stmt = select(Event).where(Event.type.in_(LOT_EVENTS)).order_by(Event.seq)
+        for ev in self.session.execute(stmt).scalars():
+            if ev.seq in voided:
+                continue
+            body = json.loads(ev.body)
+            if ev.type == "lot.register":
+                registered += _fine(body["lot"])
+            elif ev.type == "lot.transform":
+                fine_in = sum(_fine(befores[(ev.seq, i)]) for i in body["inputs"])
+                fine_out = sum(_fine(o) for o in body["outputs"])
+                assert body["loss_mg"] == fine_in - fine_out >= 0, ev.seq
+                losses += body["loss_mg"]
+            else:  # receive or assay: the stored snapshot is the lot just before
+                before = befores[(ev.seq, body["lot"])]
+                after = {
+                    "mass_mg": body.get("mass_mg", before["mass_mg"]),
+                    "fineness": body.get("fineness", before["fineness"]),
+                }
+                delta = _fine(after) - _fine(before)
+                gains += max(delta, 0)
+                shortfalls += max(-delta, 0)
+        rows = self._rows().values()
+        held = sum(fine_mg(r.mass_mg, r.fineness) for r in rows if r.status in LIVE)
+        assert registered + gains - shortfalls - losses == held
+        assert registered == sum(r.registered_fine_mg or 0 for r in rows if r.status != "voided")
+        assert held == sum(m.fine for m in self.lots.values() if m.status in LIVE)
+
+    @invariant()
+    def origins_never_exceed_the_gold(self) -> None:
+        mines = {self.chain.mine, self.chain.eco_mine}
+        credited: dict[str, int] = {}
+        for row in self._rows().values():
+            origins = json.loads(row.origins)
+            assert set(origins) <= mines, row.id
+            assert all(isinstance(mg, int) and mg > 0 for mg in origins.values()), row.id
+            assert sum(origins.values()) <= fine_mg(row.mass_mg, row.fineness), row.id
+            if row.status in LIVE:
+                for mine, mg in origins.items():
+                    credited[mine] = credited.get(mine, 0) + mg
+        for mine, mg in credited.items():
+            assert mg <= self._registered(lambda m, mine=mine: m.mine == mine), mine
+
+    def teardown(self) -> None:
+        try:
+            report = verify_ledger(self.session, self.ctx, workers=1)
+            assert report.ok, report.first
+            self._replay_matches_the_tables()
+        finally:
+            self.savepoint.rollback()
+
+    def _replay_matches_the_tables(self) -> None:
+        terms = {
+            row.seq: Terms(
+                price=row.price_microusd_per_g,
+                reference=row.reference_microusd_per_g,
+                salt=row.salt,
+            )
+            for row in self.session.execute(select(SaleTerms)).scalars()
+        }
+        book = Book(terms)
+        for ev in self.session.execute(select(Event).order_by(Event.seq)).scalars():
+            body = json.loads(ev.body)
+            book.signer_for(ev.seq, body, ev.kid)
+            book.apply(ev.seq, body, ev.hash)
+        rows = self._rows()
+        assert set(book.lots) == set(rows)
+        for lot_id, row in rows.items():
+            assert lots.view(row) == book.lots[lot_id], lot_id
+
+
+def _split(total: int, weights: list[int]) -> list[int]:
+    """``total`` in parts proportional to ``weights`` (rounded down; the last takes the rest)."""
+    parts = [total * w // sum(weights) for w in weights[:-1]]
+    return [*parts, total - sum(parts)]
+
+
+def test_random_lot_histories_account_for_every_milligram(ledger: Session, ctx: Context) -> None:
+    chain = certified_chain(ledger, ctx)
+    limits = {}
+    for mine in (chain.mine, chain.eco_mine):
+        org = get_org(ledger, mine)
+        limit = certrules.capacity_limit_mg(org.miners, org.capacity_mg_month)
+        assert limit is not None
+        limits[mine] = limit
+
+    class Bound(LotMachine):
+        pass
+
+    Bound.session, Bound.ctx, Bound.chain, Bound.limits = ledger, ctx, chain, limits
+    run_state_machine_as_test(Bound, settings=SETTINGS)
