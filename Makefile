@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv run test test-sqlite test-postgres lint format bench e2e-deps clean
+.PHONY: venv run test test-sqlite test-postgres lint format bench translations catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,20 +15,35 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# Compiled message catalogs are build products: made from the committed .po files.
+MO := web/translations/es/LC_MESSAGES/messages.mo web/translations/en/LC_MESSAGES/messages.mo
+web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -d web/translations -D messages -l $*
+
+catalogs: $(MO)
+
+# After changing user-facing strings: extract them, merge into the catalogs, then translate the new
+# empty Spanish entries in web/translations/es/LC_MESSAGES/messages.po.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) catalogs
+
+run: $(STAMP) $(MO)
 	$(BIN)/goldtrace init-db
 	$(BIN)/goldtrace demo --if-empty
 	$(BIN)/goldtrace serve --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	$(MAKE) test-sqlite
 	@if [ -n "$$GOLDTRACE_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
 	else echo "GOLDTRACE_TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(MO)
 	env -u GOLDTRACE_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(MO)
 	$(BIN)/pytest -q -p no:cacheprovider tests/services tests/webapp tests/cli
 
 lint: $(STAMP)

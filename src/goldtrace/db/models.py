@@ -318,3 +318,15 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[str] = mapped_column(INSTANT)
     revoked_at: Mapped[str | None] = mapped_column(INSTANT)
+
+
+class LoginFailure(Base):
+    """A failed login, kept for a while to throttle password guessing (per email and per address)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[str] = mapped_column(INSTANT)

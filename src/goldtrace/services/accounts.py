@@ -9,16 +9,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from goldtrace.db.models import ApiToken, User
+from goldtrace.db.models import ApiToken, LoginFailure, User
 from goldtrace.domain.actors import Actor, check_role
-from goldtrace.domain.instants import now_instant
+from goldtrace.domain.instants import format_instant, now_instant
 from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from goldtrace.services.organizations import get_org, standard_body_id
 
@@ -231,3 +232,35 @@ def _dummy_hash() -> str:
 
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def login_blocked(
+    session: Session, *, email: str, address: str, now: datetime | None = None
+) -> bool:
+    """True when this email or this address failed to log in too often in the last 15 minutes."""
+    since = format_instant((now or datetime.now(UTC)) - LOGIN_FAILURE_WINDOW)
+
+    def failures(criterion: ColumnElement[bool]) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(criterion, LoginFailure.at >= since)
+        )
+        return int(session.execute(stmt).scalar_one())
+
+    by_email = failures(LoginFailure.email == email.strip().lower())
+    # One address may be a whole cooperative's office: it gets more attempts than one account.
+    by_address = failures(LoginFailure.address == address)
+    return by_email >= LOGIN_FAILURE_LIMIT or by_address >= 4 * LOGIN_FAILURE_LIMIT
+
+
+def record_login_failure(session: Session, *, email: str, address: str) -> None:
+    """Remember a failed login (the caller commits, even though the login itself failed)."""
+    session.add(
+        LoginFailure(email=email.strip().lower()[:254], address=address[:64], at=now_instant())
+    )
+    session.flush()
