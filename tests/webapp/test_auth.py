@@ -80,9 +80,9 @@ def test_refusal_is_a_json_401_with_a_bearer_challenge(app: Flask, token: str) -
     def whoami() -> ResponseReturnValue:
         return jsonify({"email": current_actor().email})
 
-    app.add_url_rule("/_test/whoami", view_func=whoami)
+    app.add_url_rule("/api/_test/whoami", view_func=whoami)
     client = app.test_client()
-    ok = client.get("/_test/whoami", headers=bearer(f"Bearer {token}"))
+    ok = client.get("/api/_test/whoami", headers=bearer(f"Bearer {token}"))
     assert ok.status_code == 200 and ok.json == {"email": "ana@example.org"}
     assert "WWW-Authenticate" not in ok.headers
     for headers, error in (
@@ -90,7 +90,7 @@ def test_refusal_is_a_json_401_with_a_bearer_challenge(app: Flask, token: str) -
         (bearer("Token abc"), "invalid_request"),
         (bearer("Bearer gt_nope"), "invalid_token"),
     ):
-        refused = client.get("/_test/whoami", headers=headers)
+        refused = client.get("/api/_test/whoami", headers=headers)
         assert refused.status_code == 401
         assert refused.json is not None and refused.json["error"]["code"] in {
             "unauthenticated",

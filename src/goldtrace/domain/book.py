@@ -18,7 +18,7 @@ from goldtrace.domain import lots as lotrules
 from goldtrace.domain.events import SaleTerms, event_date, require
 from goldtrace.domain.instants import parse_date
 from goldtrace.domain.keystate import KeyState
-from goldtrace.domain.quantities import fine_mg
+from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG, fine_mg
 from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
 
 
@@ -50,11 +50,32 @@ class _Undo:
     registration: tuple[str, str | None] | None = None  # (mine, picker) whose window it counted in
 
 
+def _mass(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_MASS_MG:
+        raise InvalidInput("a mass is not a positive integer of milligrams", code="bad_event")
+    return value
+
+
+def _fineness(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= FINENESS_SCALE:
+        raise InvalidInput("a fineness is not an integer 0..10000", code="bad_event")
+    return value
+
+
+def _lot_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInput("a lot id is missing", code="bad_event")
+    return value
+
+
 class Book:
     """Domain state of the ledger; ``apply`` raises a GoldtraceError when an event breaks a rule."""
 
     def __init__(self, terms: Mapping[int, SaleTerms] | None = None) -> None:
+        """``terms`` are the private first-sale terms; given them (even empty), every first sale
+        must have its terms and they are re-checked; without them only the commitment is checked."""
         self.keys = KeyState()
+        self.private = terms is not None
         self.terms = dict(terms or {})
         self.certs: dict[str, list[certs.Cert]] = {}
         self.auths: dict[str, list[certs.Authorization]] = {}
@@ -110,7 +131,7 @@ class Book:
         self.undo[seq] = _Undo(hash=event_hash, actor=actor, before=before)
 
     def _check_prev(self, body: dict[str, Any], lots: list[lotrules.LotView]) -> None:
-        expected = sorted(lot.head.hex() for lot in lots)
+        expected = sorted({lot.head.hex() for lot in lots})
         if body.get("prev") != expected:
             raise RuleViolation("prev does not name the current head of every lot", code="bad_prev")
 
@@ -150,7 +171,8 @@ def _cert_status(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> No
                 category=cert.category,
                 valid_from=cert.valid_from,
                 valid_until=cert.valid_until,
-                statuses=tuple(sorted((*cert.statuses, change))),
+                # Same-day changes apply in ledger order, as the services read them.
+                statuses=tuple(sorted((*cert.statuses, change), key=lambda item: item[0])),
             )
             return
     raise RuleViolation(f"{org} has no certification {number}", code="unknown_certification")
@@ -194,14 +216,15 @@ def _lot_register(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
     if profile is None or profile.kind != "mine":
         raise PermissionDenied("only a mine registers lots", code="not_a_mine")
     data = require(body, "lot", dict)
-    lot_id = str(data.get("id"))
+    lot_id = _lot_id(data.get("id"))
     if lot_id in book.lots:
         raise Conflict(f"lot {lot_id} exists", code="duplicate_lot")
     if body.get("prev") != []:
         raise RuleViolation("a registration builds on no earlier event", code="bad_prev")
     produced = parse_date(str(data.get("produced_on")))
-    mass, fineness = int(require(data, "mass_mg", int)), int(require(data, "fineness", int))
+    mass, fineness = _mass(data.get("mass_mg")), _fineness(data.get("fineness"))
     category = certs.parse_category(data.get("category"))
+    form = lotrules.parse_form(data.get("form"))
     picker = data.get("picker")
     check_registration(
         book,
@@ -219,7 +242,7 @@ def _lot_register(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
         book.picker_output.setdefault(str(picker), _Dated()).add(produced, seq, fine)
     book.lots[lot_id] = lotrules.LotView(
         id=lot_id,
-        form=lotrules.parse_form(data.get("form")),
+        form=form,
         mass_mg=mass,
         fineness=fineness,
         category=category,
@@ -280,6 +303,8 @@ def _lot_dispatch(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
             "a mine's first sale, and only it, commits to its terms", code="terms_required"
         )
     terms = book.terms.get(seq)
+    if first_sale and book.private and terms is None:
+        raise RuleViolation("a first sale has no recorded terms", code="terms_missing")
     if terms is not None and terms.commitment() != commitment:
         raise RuleViolation("the sale terms do not match their commitment", code="terms_mismatch")
     prices = None
@@ -304,11 +329,11 @@ def _lot_receive(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) 
     actor = book._actor(body)
     lot = book._lot(body.get("lot"))
     book._check_prev(body, [lot])
-    mass = int(require(body, "mass_mg", int))
-    fineness = body.get("fineness")
+    mass = _mass(body.get("mass_mg"))
+    fineness = None if body.get("fineness") is None else _fineness(body.get("fineness"))
     lotrules.check_receipt(lot, actor=actor, mass_mg=mass)
     book.lots[lot.id] = lotrules.after_receipt(
-        lot, mass_mg=mass, fineness=None if fineness is None else int(fineness), head=event_hash
+        lot, mass_mg=mass, fineness=fineness, head=event_hash
     )
     book._touch(seq, event_hash, actor, {lot.id: lot})
 
@@ -319,7 +344,7 @@ def _lot_assay(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) ->
     book._check_prev(body, [lot])
     lotrules.check_custody(lot, actor)
     updated, _flags = lotrules.after_assay(
-        lot, fineness=int(require(body, "fineness", int)), head=event_hash
+        lot, fineness=_fineness(body.get("fineness")), head=event_hash
     )
     book.lots[lot.id] = updated
     book._touch(seq, event_hash, actor, {lot.id: lot})
@@ -332,10 +357,10 @@ def _lot_transform(book: Book, seq: int, body: dict[str, Any], event_hash: bytes
     outputs = require(body, "outputs", list)
     specs = [
         lotrules.OutputSpec(
-            id=str(o["id"]),
+            id=_lot_id(o["id"]),
             form=lotrules.parse_form(o.get("form")),
-            mass_mg=int(o["mass_mg"]),
-            fineness=int(o["fineness"]),
+            mass_mg=_mass(o["mass_mg"]),
+            fineness=_fineness(o["fineness"]),
             category=certs.parse_category(o.get("category")),
             reference=o.get("reference"),
         )
@@ -369,6 +394,8 @@ def _lot_transform(book: Book, seq: int, body: dict[str, Any], event_hash: bytes
             status="active",
             origins=out.origins,
             head=event_hash,
+            # What a mine makes of its own gold is still its first sale to make (price, premium).
+            mine=actor if book._org_kind(actor) == "mine" else None,
         )
         before[out.id] = None
     for lot in inputs:

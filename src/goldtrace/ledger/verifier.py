@@ -8,7 +8,6 @@ each event, and checks the signatures in worker processes, since Ed25519 verific
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import re
@@ -20,7 +19,7 @@ from typing import Any, Protocol
 
 from goldtrace.errors import GoldtraceError
 from goldtrace.ledger import merkle, note
-from goldtrace.ledger.canonical import is_canonical
+from goldtrace.ledger.canonical import is_canonical, parse_strict
 from goldtrace.ledger.envelope import LeafEnvelope
 from goldtrace.ledger.events import EVENT_VERSION
 from goldtrace.ledger.keys import verify_event_signature
@@ -30,7 +29,7 @@ CHUNK = 2048
 # Below this many events a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 4096
 MAX_REPORTED_FAULTS = 50
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def _is_prev_list(prev: Any) -> bool:
     """True for the form build_body writes: sorted, distinct, lowercase 64-digit hex hashes."""
     return (
         isinstance(prev, list)
-        and all(isinstance(p, str) and _HEX64.match(p) for p in prev)
+        and all(isinstance(p, str) and _HEX64.fullmatch(p) for p in prev)
         and prev == sorted(set(prev))
     )
 
@@ -215,9 +214,9 @@ class LedgerVerifier:
 
     def _replay(self, ev: StoredEvent) -> None:
         try:
-            body = json.loads(ev.body)
-        except ValueError:
-            self.fault(ev.seq, "bad_body", "the event body is not JSON")
+            body = parse_strict(ev.body)
+        except (GoldtraceError, RecursionError):
+            self.fault(ev.seq, "bad_body", "the event body is not strict JSON")
             return
         if not isinstance(body, dict):
             self.fault(ev.seq, "bad_body", "the event body is not a JSON object")
@@ -238,7 +237,14 @@ class LedgerVerifier:
         except GoldtraceError as exc:
             self.fault(ev.seq, exc.code, exc.message)
             return
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        except (
+            TypeError,
+            ValueError,
+            KeyError,
+            AttributeError,
+            OverflowError,
+            RecursionError,
+        ) as exc:
             # The hash matched but the content is not what any writer produces: a forged body.
             self.fault(ev.seq, "bad_body", f"the event body is malformed ({type(exc).__name__})")
             return

@@ -42,7 +42,7 @@ class Written:
 
 
 def new_lot_id() -> str:
-    """A fresh, human-readable lot id such as ``GT-7KQ2-M9XA``."""
+    """A fresh, human-readable lot id such as ``GT-7KQ2-MZXA`` (40 random bits, base32)."""
     text = base64.b32encode(secrets.token_bytes(5)).decode("ascii")
     return f"GT-{text[:4]}-{text[4:]}"
 
@@ -343,6 +343,7 @@ def transform(
 ) -> Written:
     """The holder of every input melts, refines, splits, merges, alloys or manufactures them."""
     lock_head(session)
+    actor_kind = get_org(session, actor).kind
     input_rows = [get_lot(session, i, for_update=True) for i in inputs]
     views = [view(r) for r in input_rows]
     specs = [
@@ -399,6 +400,8 @@ def transform(
             status="active",
             reference=out.reference,
             origins=_origins_json(out.origins),
+            # What a mine makes of its own gold is still its first sale to make (price, premium).
+            mine_id=actor if actor_kind == "mine" else None,
             sold_by_mine=False,
             head=rec.hash,
             created_seq=rec.seq,
@@ -514,7 +517,16 @@ def list_lots(
 
 def sale_terms_for(session: Session, actor: Actor, lot_id: str) -> SaleTerms | None:
     """A lot's first-sale terms, only for its seller and buyer, auditors and the standard body."""
-    terms = session.execute(select(SaleTerms).where(SaleTerms.lot_id == lot_id)).scalars().first()
+    voided = select(Voided.seq)
+    terms = (
+        session.execute(
+            select(SaleTerms)
+            .where(SaleTerms.lot_id == lot_id, SaleTerms.seq.not_in(voided))
+            .order_by(SaleTerms.seq.desc())
+        )
+        .scalars()
+        .first()
+    )
     if terms is None:
         return None
     if actor.sees_everything or actor.org_id in (terms.seller_id, terms.buyer_id):

@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 from goldtrace import errors
 from goldtrace.webapp.messages import plain
 
+HTML_BLUEPRINTS = ("ui", "pages", "i18n", "public")
+
 _HTTP_PLAIN = {
     400: _l("The request could not be understood."),
     403: _l("You may not see this page."),
@@ -59,11 +61,11 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str])
 
 def wants_json() -> bool:
     """API clients get JSON errors; people in a browser get a page in their language."""
-    return (
-        request.path.startswith("/api/")
-        or "Authorization" in request.headers
-        or request.accept_mimetypes.best == "application/json"
-    )
+    if request.path.startswith("/api/") or "Authorization" in request.headers:
+        return True
+    if request.blueprint is None:
+        return request.accept_mimetypes.best == "application/json"
+    return request.blueprint not in HTML_BLUEPRINTS
 
 
 def error_page(status: int, message: str, detail: str | None = None) -> Response:
