@@ -47,4 +47,4 @@ def _navigation() -> dict[str, Any]:
 
 
 # Importing the modules attaches their routes to ``bp``.
-from goldtrace.webapp.ui import accounts, dashboard  # noqa: E402, F401
+from goldtrace.webapp.ui import accounts, admin, dashboard, lots, oversight, transform  # noqa: E402, F401

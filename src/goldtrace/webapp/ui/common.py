@@ -1,0 +1,29 @@
+"""What every page module shares: who may see a page, and how a refusal is shown on a form."""
+
+from __future__ import annotations
+
+from flask import abort, flash
+
+from goldtrace.domain.actors import Actor
+from goldtrace.errors import GoldtraceError
+from goldtrace.webapp.messages import plain
+from goldtrace.webapp.request_state import db
+from goldtrace.webapp.security import ui_actor
+
+MEMBER_KINDS = ("mine", "trader", "refiner", "jeweler")
+
+
+def actor_of_kind(*kinds: str) -> Actor:
+    """The logged-in actor if their organization is of one of ``kinds`` (or "auditor"/"standard_body"
+    roles); 403 otherwise."""
+    actor = ui_actor()
+    if actor.org_kind not in kinds and actor.role not in kinds:
+        abort(403)
+    return actor
+
+
+def refused(exc: GoldtraceError) -> int:
+    """Roll back, flash the refusal in plain words, and return the status to answer the form with."""
+    db().rollback()
+    flash(plain(exc), "error")
+    return 422 if exc.code not in ("forbidden", "not_holder", "not_recipient") else 403

@@ -1,0 +1,5 @@
+"""Pages: lots (to be filled)."""
+
+from __future__ import annotations
+
+from goldtrace.webapp.ui import bp  # noqa: F401
