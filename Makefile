@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv run test test-sqlite test-postgres lint format bench translations catalogs clean
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: browser venv run test test-sqlite test-postgres lint format bench translations catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +38,15 @@ run: $(STAMP) $(MO)
 	$(BIN)/goldtrace demo --if-empty
 	$(BIN)/goldtrace serve --host 127.0.0.1 --port 5000
 
-test: $(STAMP) $(MO)
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "no $(CHROMIUM): the browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
+test: $(STAMP) $(MO) browser
 	$(MAKE) test-sqlite
 	@if [ -n "$$GOLDTRACE_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
 	else echo "GOLDTRACE_TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
