@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import accounts, lots, organizations, registry
+from goldtrace.services import accounts, lots, organizations, premiums, registry
 from goldtrace.services.context import Context
 from goldtrace.services.transparency import head
 
@@ -66,6 +66,7 @@ class Chain:
 def certified_chain(session: Session, ctx: Context) -> Chain:
     """Two certified mines (one ecological) and an authorized trader, refiner and jeweler."""
     chain = Chain()
+    premiums.seed_rates(session, ctx)
     add = organizations.register_org
     add(
         session,

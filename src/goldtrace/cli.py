@@ -24,7 +24,7 @@ from goldtrace.domain.instants import parse_date
 from goldtrace.domain.organizations import KINDS, OrgProfile
 from goldtrace.domain.quantities import parse_mass
 from goldtrace.errors import GoldtraceError, InvalidInput
-from goldtrace.services import accounts, organizations, registry, transparency
+from goldtrace.services import accounts, organizations, premiums, registry, transparency
 from goldtrace.services import demo as demo_service
 from goldtrace.services.context import Context
 from goldtrace.services.verify import verify_ledger
@@ -54,6 +54,7 @@ def init_db() -> None:
     migrate.upgrade(settings.database_url)
     with _transaction() as (session, ctx):
         body = organizations.bootstrap(session, ctx)
+        premiums.seed_rates(session, ctx)
     click.echo(f"database ready: {settings.database_url} (standard body: {body.id})")
 
 

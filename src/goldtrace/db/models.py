@@ -330,3 +330,92 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[str] = mapped_column(INSTANT)
+
+
+class PremiumRate(Base):
+    """A premium rate (cents per kg of fine gold) for a category from a date on (``premium.rate``)."""
+
+    __tablename__ = "premium_rate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    effective_from: Mapped[date] = mapped_column(Date)
+    cents_per_kg: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
+class ReferencePrice(Base):
+    """The international gold price on a date, USD cents per troy ounce (``reference.price``)."""
+
+    __tablename__ = "reference_price"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    cents_per_troy_oz: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
+class Obligation(Base):
+    """What a mine's first sale obliges the buyer to pay the mine's premium committee.
+
+    Its id is the seq of the first-sale event, whose body states the same figures.
+    """
+
+    __tablename__ = "obligation"
+    __table_args__ = (Index("ix_obligation_parties", "buyer_id", "committee_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    lot_id: Mapped[str] = mapped_column(String(32), ForeignKey("lot.id"), index=True)
+    buyer_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    committee_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    fine_mg: Mapped[int] = mapped_column(BigInteger)
+    cents_per_kg: Mapped[int] = mapped_column(BigInteger)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    sold_on: Mapped[date] = mapped_column(Date)
+    voided: Mapped[bool] = mapped_column(default=False)
+
+
+class Payment(Base):
+    """A premium payment by a buyer to a committee (``premium.payment``)."""
+
+    __tablename__ = "payment"
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    committee_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str | None] = mapped_column(String(50))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    voided: Mapped[bool] = mapped_column(default=False)
+
+
+class PaymentAllocation(Base):
+    """How much of a payment settles which obligation."""
+
+    __tablename__ = "payment_allocation"
+
+    payment_seq: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("payment.seq"), primary_key=True
+    )
+    obligation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("obligation.id"), primary_key=True
+    )
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class Investment(Base):
+    """What a committee spent premium on (``premium.investment``)."""
+
+    __tablename__ = "investment"
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    committee_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    spent_on: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    receipt_sha256: Mapped[str | None] = mapped_column(String(64))
+    voided: Mapped[bool] = mapped_column(default=False)

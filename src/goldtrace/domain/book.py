@@ -15,6 +15,7 @@ from typing import Any
 
 from goldtrace.domain import certification as certs
 from goldtrace.domain import lots as lotrules
+from goldtrace.domain import premiums
 from goldtrace.domain.events import SaleTerms, event_date, require
 from goldtrace.domain.instants import parse_date
 from goldtrace.domain.keystate import KeyState
@@ -38,6 +39,28 @@ class _Dated:
         lo = bisect.bisect_left(self.items, (date.fromordinal(day.toordinal() - 29), -1, 0))
         hi = bisect.bisect_right(self.items, (date.fromordinal(day.toordinal() + 29), 2**62, 0))
         return [(d, mg) for d, _, mg in self.items[lo:hi]]
+
+
+@dataclass
+class ObligationState:
+    """An obligation as the ledger states it, and what has been paid on it."""
+
+    buyer: str
+    committee: str
+    lot: str
+    amount_cents: int
+    paid_cents: int = 0
+    voided: bool = False
+
+
+@dataclass
+class PaymentState:
+    """A payment and how it was allocated."""
+
+    buyer: str
+    committee: str
+    amount_cents: int
+    allocations: list[tuple[int, int]]
 
 
 @dataclass
@@ -86,6 +109,11 @@ class Book:
         self.undo: dict[int, _Undo] = {}
         self.voided: set[int] = set()
         self.head_seq: dict[str, int] = {}
+        self.rates: list[premiums.Rate] = []
+        self.obligations: dict[int, ObligationState] = {}
+        self.payments: dict[int, PaymentState] = {}
+        self.received: dict[str, int] = {}
+        self.invested: dict[str, int] = {}
 
     # The verifier's Rules protocol.
     def signer_for(self, seq: int, body: dict[str, Any], kid: str) -> bytes:
@@ -319,6 +347,25 @@ def _lot_dispatch(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
         recipient_authorized=certs.is_authorized(book.auths.get(recipient, []), event_date(body)),
         prices=prices,
     )
+    expected: dict[str, object] | None = None
+    amount = 0
+    if first_sale and lot.category in certs.CERTIFIED_CATEGORIES:
+        rate = premiums.rate_on(book.rates, lot.category, event_date(body))
+        amount = premiums.premium_cents(lot.fine_mg, rate.cents_per_kg)
+        expected = {
+            "committee": actor,
+            "fine_mg": lot.fine_mg,
+            "cents_per_kg": rate.cents_per_kg,
+            "amount_cents": amount,
+        }
+    if body.get("premium") != expected:
+        raise RuleViolation(
+            f"the premium stated on this sale should be {expected}", code="premium_mismatch"
+        )
+    if expected is not None:
+        book.obligations[seq] = ObligationState(
+            buyer=recipient, committee=actor, lot=lot.id, amount_cents=amount
+        )
     book.lots[lot.id] = lotrules.after_dispatch(
         lot, recipient, head=event_hash, first_sale=first_sale
     )
@@ -406,9 +453,15 @@ def _lot_transform(book: Book, seq: int, body: dict[str, Any], event_hash: bytes
 def _event_void(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
     actor = book._actor(body)
     target = require(body, "target", int)
-    undo = book.undo.get(target)
     if target in book.voided:
         raise Conflict(f"event {target} is already voided", code="already_voided")
+    if target in book.payments:
+        _void_payment(book, target, actor)
+        return
+    obligation = book.obligations.get(target)
+    if obligation is not None and obligation.paid_cents > 0:
+        raise Conflict("a paid sale cannot be voided", code="obligation_paid")
+    undo = book.undo.get(target)
     if undo is None:
         raise Conflict(
             f"event {target} cannot be voided: later events build on it", code="built_upon"
@@ -433,6 +486,83 @@ def _event_void(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -
             book.picker_output[picker].remove(target)
     del book.undo[target]
     book.voided.add(target)
+    if obligation is not None:
+        obligation.voided = True
+
+
+def _void_payment(book: Book, target: int, actor: str) -> None:
+    payment = book.payments.pop(target)
+    if actor not in (payment.buyer, book.keys.standard_body):
+        raise PermissionDenied(
+            "only the payer or the standard body voids a payment", code="not_author"
+        )
+    balance = book.received.get(payment.committee, 0) - book.invested.get(payment.committee, 0)
+    if balance < payment.amount_cents:
+        raise Conflict("the committee already invested this money", code="already_invested")
+    book.received[payment.committee] -= payment.amount_cents
+    for oid, cents in payment.allocations:
+        book.obligations[oid].paid_cents -= cents
+    book.voided.add(target)
+
+
+def _premium_rate(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    category = str(body.get("category"))
+    if category not in certs.CERTIFIED_CATEGORIES:
+        raise InvalidInput("premium rates are for fairmined categories", code="bad_event")
+    cents = require(body, "cents_per_kg", int)
+    if cents <= 0:
+        raise InvalidInput("a rate must be positive", code="bad_event")
+    book.rates.append(premiums.Rate(category, parse_date(str(body.get("effective_from"))), cents))
+
+
+def _reference_price(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    parse_date(str(body.get("day")))
+    if require(body, "cents_per_troy_oz", int) <= 0:
+        raise InvalidInput("a price must be positive", code="bad_event")
+
+
+def _premium_payment(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    actor = book._actor(body)
+    committee = str(body.get("committee"))
+    if book._org_kind(committee) != "mine":
+        raise RuleViolation("premium is paid to a mine's committee", code="not_a_mine")
+    amount = require(body, "amount_cents", int)
+    parse_date(str(body.get("paid_on")))
+    allocations = []
+    for item in require(body, "allocations", list):
+        oid, cents = require(item, "obligation", int), require(item, "amount_cents", int)
+        ob = book.obligations.get(oid)
+        if ob is None or ob.voided or ob.buyer != actor or ob.committee != committee:
+            raise RuleViolation(
+                f"obligation {oid} is not this buyer's to this committee", code="bad_allocation"
+            )
+        if not 0 < cents <= ob.amount_cents - ob.paid_cents:
+            raise RuleViolation(f"obligation {oid} is overpaid", code="overpayment")
+        ob.paid_cents += cents
+        allocations.append((oid, cents))
+    if amount <= 0 or sum(c for _, c in allocations) != amount:
+        raise RuleViolation(
+            "a payment's allocations must add up to its amount", code="bad_allocation"
+        )
+    book.payments[seq] = PaymentState(actor, committee, amount, allocations)
+    book.received[committee] = book.received.get(committee, 0) + amount
+
+
+def _premium_investment(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    actor = book._actor(body)
+    committee = str(body.get("committee"))
+    if actor != committee or book._org_kind(committee) != "mine":
+        raise PermissionDenied(
+            "only the mine's committee records its investments", code="not_committee"
+        )
+    premiums.check_investment_category(str(body.get("category")))
+    parse_date(str(body.get("spent_on")))
+    amount = require(body, "amount_cents", int)
+    balance = book.received.get(committee, 0) - book.invested.get(committee, 0)
+    premiums.check_investment(amount, balance)
+    book.invested[committee] = book.invested.get(committee, 0) + amount
 
 
 _HANDLERS = {
@@ -446,4 +576,8 @@ _HANDLERS = {
     "lot.assay": _lot_assay,
     "lot.transform": _lot_transform,
     "event.void": _event_void,
+    "premium.rate": _premium_rate,
+    "reference.price": _reference_price,
+    "premium.payment": _premium_payment,
+    "premium.investment": _premium_investment,
 }

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from goldtrace.db.models import Organization
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import accounts, lots, organizations, registry, transparency
+from goldtrace.services import accounts, lots, organizations, premiums, registry, transparency
 from goldtrace.services.context import Context
 
 DEMO_PASSWORD = "oro-justo-2026"  # noqa: S105 - printed on purpose: demo accounts only
@@ -135,6 +135,7 @@ def load(session: Session, ctx: Context, *, today: date | None = None) -> list[s
     """Build the demo chain end to end; return the lines to print (accounts and checkpoint)."""
     today = today or date.today()
     body = organizations.bootstrap(session, ctx).id
+    premiums.seed_rates(session, ctx)
     for profile in ORGANIZATIONS:
         organizations.register_org(session, ctx, actor=body, profile=profile)
     for org, category, number, since in CERTIFICATIONS:

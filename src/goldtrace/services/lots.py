@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goldtrace.db.models import Event, Flag, Lot, LotEvent, SaleTerms, Voided
+from goldtrace.db.models import Event, Flag, Lot, LotEvent, Obligation, SaleTerms, Voided
 from goldtrace.domain import certification as certrules
 from goldtrace.domain import lots as rules
 from goldtrace.domain.actors import Actor
@@ -25,7 +25,7 @@ from goldtrace.domain.events import SaleTerms as Terms
 from goldtrace.domain.instants import now_instant
 from goldtrace.domain.quantities import fine_mg
 from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from goldtrace.services import registry
+from goldtrace.services import premiums, registry
 from goldtrace.services.context import Context
 from goldtrace.services.log import Draft, Recorded, append, lock_head
 from goldtrace.services.organizations import get_org, standard_body_id
@@ -211,6 +211,7 @@ def dispatch_lot(
     to: str,
     price: int | None = None,
     reference_price: int | None = None,
+    occurred_at: str | None = None,
 ) -> Written:
     """The holder sends a lot to a named recipient. A mine's first sale states its price and the
     reference price (micro-USD per gram of fine gold); the public event carries only a commitment."""
@@ -218,14 +219,19 @@ def dispatch_lot(
     lot = get_lot(session, lot_id, for_update=True)
     recipient = get_org(session, to)
     current = view(lot)
+    # The sale date decides the premium rate; tests and imports may fix the instant.
+    occurred_at = occurred_at or now_instant()
+    today = date.fromisoformat(occurred_at[:10])
+    if price is not None and reference_price is None:
+        # Without a stated reference, the latest reference price on or before the sale date.
+        reference_price = premiums.reference_micro_on(session, today)
     if (price is None) != (reference_price is None):
         raise InvalidInput(
-            "state both price_usd_per_g and reference_price_usd_per_g, or neither",
+            "state price_usd_per_g and reference_price_usd_per_g (no reference price is recorded)",
             code="price_required",
+            fields={"reference_price_usd_per_g": "required"},
         )
     prices = (price, reference_price) if price is not None and reference_price is not None else None
-    occurred_at = now_instant()
-    today = date.fromisoformat(occurred_at[:10])
     first_sale = rules.check_dispatch(
         current,
         actor=actor,
@@ -236,9 +242,15 @@ def dispatch_lot(
     )
     fields: dict[str, object] = {"lot": lot_id, "to": to}
     terms = None
+    premium = None
     if first_sale and prices is not None:
         terms = Terms(price=prices[0], reference=prices[1], salt=os.urandom(16))
         fields["terms"] = terms.commitment()
+        premium = premiums.obligation_for_sale(
+            session, lot=lot, mine=actor, fine_mg=current.fine_mg, sold_on=today
+        )
+        if premium is not None:
+            fields["premium"] = premium
     rec = append(
         session,
         ctx,
@@ -257,6 +269,10 @@ def dispatch_lot(
         rules.after_dispatch(current, to, head=rec.hash, first_sale=first_sale),
         rec,
     )
+    if premium is not None:
+        premiums.store_obligation(
+            session, rec=rec, lot=lot, buyer=to, premium=premium, sold_on=today
+        )
     if terms is not None:
         session.add(
             SaleTerms(
@@ -436,6 +452,12 @@ def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: 
     rows = {t.lot_id: get_lot(session, t.lot_id, for_update=True) for t in touched}
     if any(row.head != target.hash for row in rows.values()):
         raise Conflict(f"event {seq} cannot be voided: later events build on it", code="built_upon")
+    obligation = session.get(Obligation, seq)
+    if obligation is not None and obligation.paid_cents > 0:
+        raise Conflict(
+            "this sale's premium was already paid (in part): void the payment first",
+            code="obligation_paid",
+        )
     rec = append(
         session,
         ctx,
@@ -446,6 +468,8 @@ def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: 
             prev=[target.hash],
         ),
     )
+    if obligation is not None:
+        obligation.voided = True
     for t in touched:
         row = rows[t.lot_id]
         if t.before is None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goldtrace.db.models import Event, Lot, LotEvent, Organization, OrgKey, Voided
+from goldtrace.db.models import Event, Lot, LotEvent, Obligation, Organization, OrgKey, Voided
 from goldtrace.domain.quantities import format_mass
 from goldtrace.ledger.keys import verify_event_signature
 from goldtrace.services.lots import get_lot
@@ -173,3 +173,24 @@ def _summary(body: dict[str, Any]) -> dict[str, Any]:
     if kind == "event.void":
         return {"target": body.get("target"), "reason": body.get("reason")}
     return {}
+
+
+def premium_carried(session: Session, lot_id: str) -> dict[str, int]:
+    """The premium (cents) a lot's gold carried to each committee, in proportion to its fine origins.
+
+    For each origin mine: the premium of that mine's first sales in the lot's ancestry per milligram
+    sold, times the milligrams of that mine's gold in the lot (rounded down).
+    """
+    found = ancestry(session, lot_id)
+    origins: dict[str, int] = json.loads(found.lots[lot_id].origins)
+    sales = session.execute(
+        select(Obligation).where(
+            Obligation.lot_id.in_(list(found.lots)), Obligation.voided.is_(False)
+        )
+    ).scalars()
+    cents: dict[str, int] = {}
+    fine: dict[str, int] = {}
+    for ob in sales:
+        cents[ob.committee_id] = cents.get(ob.committee_id, 0) + ob.amount_cents
+        fine[ob.committee_id] = fine.get(ob.committee_id, 0) + ob.fine_mg
+    return {mine: cents[mine] * mg // fine[mine] for mine, mg in origins.items() if fine.get(mine)}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from goldtrace.db.models import Checkpoint, Event, LogHead, LogKey, LogNode
+from goldtrace.db.models import Checkpoint, Event, LogHead, LogKey, LogNode, Obligation
 from goldtrace.db.models import SaleTerms as SaleTermsRow
 from goldtrace.domain.book import Book
 from goldtrace.domain.events import SaleTerms
@@ -44,9 +44,8 @@ def verify_ledger(
         )
         for row in session.execute(select(SaleTermsRow)).scalars()
     }
-    verifier = LedgerVerifier(
-        origin=ctx.origin, rules=Book(terms), expected_size=total, workers=workers
-    )
+    book = Book(terms)
+    verifier = LedgerVerifier(origin=ctx.origin, rules=book, expected_size=total, workers=workers)
     checkpoints = [
         StoredCheckpoint(size=c.size, root=c.root, note=c.note)
         for c in session.execute(select(Checkpoint).order_by(Checkpoint.size)).scalars()
@@ -56,30 +55,31 @@ def verify_ledger(
     start = 0
     while last_seq is not None and start <= last_seq:
         end = start + PAGE
+        # Plain rows, not ORM objects: a ledger far larger than memory streams through, and the
+        # caller's session is left as it was.
         rows = session.execute(
-            select(Event).where(Event.seq >= start, Event.seq < end).order_by(Event.seq)
-        ).scalars()
-        events = [
-            StoredEvent(
-                seq=r.seq,
-                hash=r.hash,
-                type=r.type,
-                actor=r.actor,
-                occurred_at=r.occurred_at,
-                body=r.body,
-                kid=r.kid,
-                sig=r.sig,
-                leaf=r.leaf,
-                logged_at=r.logged_at,
+            select(
+                Event.seq,
+                Event.hash,
+                Event.type,
+                Event.actor,
+                Event.occurred_at,
+                Event.body,
+                Event.kid,
+                Event.sig,
+                Event.leaf,
+                Event.logged_at,
             )
-            for r in rows
-        ]
-        session.expunge_all()
+            .where(Event.seq >= start, Event.seq < end)
+            .order_by(Event.seq)
+        ).all()
+        events = [StoredEvent(**row._mapping) for row in rows]
         verifier.feed(events, _finished_nodes(session, start, end - 1, last_seq + 1))
         if progress is not None:
             progress(min(end, last_seq + 1), total)
         start = end
     node_count = session.execute(select(func.count()).select_from(LogNode)).scalar_one()
+    _compare_obligations(session, book, verifier)
     return verifier.finish(
         head_size=head.size,
         head_root=head.root,
@@ -115,3 +115,31 @@ def _log_verifier(session: Session, ctx: Context, log_key: str | None) -> note.V
         return note.Verifier.parse(log_key)
     row = session.get(LogKey, ctx.origin)
     return None if row is None else note.Verifier.from_public_key(ctx.origin, row.public_key)
+
+
+def _compare_obligations(session: Session, book: Book, verifier: LedgerVerifier) -> None:
+    """Every obligation row must be what the ledger says it is (amount, payments, void)."""
+    # Columns, not ORM objects: the caller's identity map may hold stale copies.
+    query = select(
+        Obligation.id,
+        Obligation.buyer_id,
+        Obligation.committee_id,
+        Obligation.amount_cents,
+        Obligation.paid_cents,
+        Obligation.voided,
+    )
+    rows = {oid: tuple(rest) for oid, *rest in session.execute(query)}
+    for oid in sorted(rows.keys() | book.obligations.keys()):
+        stored, state = rows.get(oid), book.obligations.get(oid)
+        if stored is None or state is None:
+            verifier.fault(
+                oid, "obligation_mismatch", "an obligation is missing from the ledger or the table"
+            )
+            continue
+        derived = (state.buyer, state.committee, state.amount_cents, state.paid_cents, state.voided)
+        if stored != derived:
+            verifier.fault(
+                oid,
+                "obligation_mismatch",
+                f"obligation {oid} is {stored}, the ledger says {derived}",
+            )

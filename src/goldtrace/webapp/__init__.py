@@ -8,7 +8,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from goldtrace.config import PROJECT_ROOT, Settings
 from goldtrace.db.session import make_engine, make_sessionmaker
 from goldtrace.services.context import Context
-from goldtrace.webapp import api, errors, i18n, openapi, pages, security, transparency, ui
+from goldtrace.webapp import (
+    api,
+    errors,
+    i18n,
+    openapi,
+    pages,
+    premiums_api,
+    security,
+    transparency,
+    ui,
+)
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -43,8 +53,10 @@ def create_app(
     security.install(app, settings)
     # The JSON API authenticates with bearer tokens, never cookies, so CSRF cannot reach it.
     security.csrf.exempt(api.bp)
+    security.csrf.exempt(premiums_api.bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(premiums_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(ui.bp)

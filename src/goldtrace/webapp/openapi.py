@@ -100,7 +100,56 @@ _OPERATIONS: list[tuple[str, str, str, str | None, str, str, list[dict[str, Any]
     ),
 ]
 
+_OPERATIONS += [
+    (
+        "/api/v1/premiums/obligations",
+        "get",
+        "Premium obligations the caller is party to, with ageing",
+        None,
+        "ObligationOut",
+        "200",
+        [_param("committee", "query"), _param("buyer", "query")],
+    ),
+    (
+        "/api/v1/premiums/payments",
+        "post",
+        "A buyer pays premium",
+        "PaymentIn",
+        "WriteOut",
+        "201",
+        [],
+    ),
+    (
+        "/api/v1/premiums/payments/{seq}/void",
+        "post",
+        "Void a payment recorded by mistake",
+        "Void",
+        "WriteOut",
+        "200",
+        [_param("seq", kind="integer")],
+    ),
+    (
+        "/api/v1/premiums/committees/{org_id}/investments",
+        "post",
+        "The committee records an investment of the premium",
+        "InvestmentIn",
+        "WriteOut",
+        "201",
+        [_param("org_id")],
+    ),
+]
+
 _PUBLIC: list[tuple[str, str, list[dict[str, Any]]]] = [
+    (
+        "/api/v1/premiums/committees/{org_id}",
+        "A committee's balances, ageing and statement (?from=&to=)",
+        [_param("org_id"), _param("from", "query"), _param("to", "query")],
+    ),
+    (
+        "/api/v1/premiums/flows",
+        "Premium flows: buyers to committees to investment categories (?year=)",
+        [_param("year", "query", "integer")],
+    ),
     ("/api/v1/log/key", "The log's verifier key (text/plain)", []),
     ("/api/v1/log/checkpoint", "The latest signed checkpoint (text/plain)", []),
     (
@@ -138,7 +187,7 @@ def build_spec() -> dict[str, Any]:
             "description": "Chain of custody for Fairmined gold: every step a signed ledger event."
         },
     )
-    for field_class in (schemas.Mass, schemas.Fineness, schemas.Price):
+    for field_class in (schemas.Mass, schemas.Fineness, schemas.Price, schemas.Money):
         plugin.map_to_openapi_type(field_class, "string", None)
     plugin.map_to_openapi_type(schemas.Day, "string", "date")
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
@@ -154,6 +203,10 @@ def build_spec() -> dict[str, Any]:
         "LotOut",
         "WriteOut",
         "ErrorOut",
+        "PaymentIn",
+        "InvestmentIn",
+        "ObligationOut",
+        "CommitteeOut",
     ):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict[str, Any]] = {}

@@ -16,6 +16,7 @@ from goldtrace.domain import quantities
 from goldtrace.domain.certification import CATEGORIES
 from goldtrace.domain.instants import parse_date
 from goldtrace.domain.lots import FORMS, TRANSFORM_KINDS
+from goldtrace.domain.premiums import INVESTMENT_CATEGORIES
 from goldtrace.errors import InvalidInput
 
 
@@ -184,3 +185,62 @@ def _flatten(messages: Any, path: str = "") -> dict[str, str]:
             if isinstance(item, dict):
                 flat.update(_flatten(item, path))
     return flat
+
+
+class Money(_Quantity):
+    """USD as a decimal string with up to 2 decimals, e.g. "4506.17"."""
+
+    example = "4506.17"
+
+    @staticmethod
+    def parser(value: Any, field: str) -> int:
+        cents = quantities.parse_money(value, field)
+        if cents <= 0:
+            raise InvalidInput(f"{field} must be more than zero", fields={field: "not positive"})
+        return cents
+
+
+class PaymentIn(Schema):
+    committee = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    amount_usd = Money(required=True)
+    paid_on = Day(required=True)
+    method = fields.String(validate=validate.Length(min=1, max=50))
+    reference = fields.String(validate=_TEXT)
+    obligations = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=0)),
+        validate=validate.Length(min=1, max=1000),
+    )
+
+
+class InvestmentIn(Schema):
+    amount_usd = Money(required=True)
+    spent_on = Day(required=True)
+    category = fields.String(required=True, validate=validate.OneOf(INVESTMENT_CATEGORIES))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    receipt_sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+class ObligationOut(Schema):
+    id = fields.Integer()
+    committee = fields.String()
+    buyer = fields.String()
+    lot = fields.String()
+    category = fields.String()
+    fine_g = fields.String()
+    rate_usd_per_kg = fields.String()
+    amount_usd = fields.String()
+    paid_usd = fields.String()
+    outstanding_usd = fields.String()
+    sold_on = fields.String()
+
+
+class CommitteeOut(Schema):
+    committee = fields.String()
+    name = fields.String()
+    owed_usd = fields.String()
+    received_usd = fields.String()
+    outstanding_usd = fields.String()
+    invested_usd = fields.String()
+    balance_usd = fields.String()
+    statement = fields.Dict()
+    ageing = fields.Dict()
