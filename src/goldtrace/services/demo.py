@@ -160,7 +160,11 @@ def load(session: Session, ctx: Context, *, today: date | None = None) -> list[s
             valid_from=date(2019, 1, 1),
             valid_until=VALID_UNTIL,
         )
+    premiums.record_reference_price(
+        session, ctx, actor=body, day=today - timedelta(days=30), cents_per_troy_oz=264_000
+    )
     _chain(session, ctx, today)
+    _premiums(session, ctx, today)
     organizations.rotate_key(session, ctx, org_id="andes-trading")
     accounts_lines = _accounts(session, body)
     checkpoint = transparency.cut_checkpoint(session, ctx)
@@ -385,6 +389,50 @@ def _chain(session: Session, ctx: Context, today: date) -> None:
         ],
         alloy_mass_mg=245_000,
     )
+
+
+# What the committees spent premium on (DOMAIN.md: ARM's reports on Peru).
+INVESTMENTS = (
+    ("oro-puno", "community", "Ampliación del comedor y duchas con terma solar", 150_000),
+    ("cecomip", "workers_welfare", "Equipos de protección personal para socios", 120_000),
+    (
+        "macdesa",
+        "workers_welfare",
+        "Campaña médica para trabajadores y la comunidad de Cháparra",
+        250_000,
+    ),
+    ("cruz-pata", "environment", "Revegetación de áreas trabajadas", 40_000),
+)
+
+
+def _premiums(session: Session, ctx: Context, today: date) -> None:
+    """The trader pays what it owes (one committee only in part); committees invest some of it."""
+    paid_on = today - timedelta(days=5)
+    for mine in ("cecomip", "oro-puno", "cruz-pata", "macdesa"):
+        owed = premiums.open_obligations(session, buyer="andes-trading", committee=mine)
+        total = sum(o.amount_cents - o.paid_cents for o in owed)
+        amount = total if mine != "cruz-pata" else total // 2
+        premiums.pay(
+            session,
+            ctx,
+            actor="andes-trading",
+            committee=mine,
+            amount_cents=amount,
+            paid_on=paid_on,
+            method="transferencia bancaria",
+            reference=f"TRF-{mine.upper()}-2026",
+        )
+    for mine, category, description, cents in INVESTMENTS:
+        premiums.invest(
+            session,
+            ctx,
+            actor=mine,
+            committee=mine,
+            amount_cents=cents,
+            spent_on=today - timedelta(days=2),
+            category=category,
+            description=description,
+        )
 
 
 def _accounts(session: Session, body: str) -> list[str]:
