@@ -135,6 +135,7 @@ def provenance(session: Session, lot_id: str) -> dict[str, Any]:
                 "form": row.form,
                 "mass_g": format_mass(row.mass_mg),
                 "category": row.category,
+                "reference": row.reference,
                 "holder": row.holder_id,
                 "status": row.status,
             }
