@@ -138,24 +138,34 @@ def check_minimum_price(price: int, reference: int) -> None:
         )
 
 
-def check_receipt(lot: LotView, *, actor: str, mass_mg: int) -> list[Flag]:
-    """Check a receipt by ``actor``; return the flags it raises (weight discrepancy)."""
+def check_receipt(
+    lot: LotView, *, actor: str, mass_mg: int, fineness: int | None = None
+) -> list[Flag]:
+    """Check a receipt by ``actor``; return the flags it raises (weight discrepancy, a fineness
+    higher than dispatched: fine gold the chain did not record)."""
     if lot.status != "in_transit":
         raise Conflict(f"lot {lot.id} is not in transit", code="not_in_transit")
     if lot.in_transit_to != actor:
         raise PermissionDenied(
             f"lot {lot.id} was dispatched to {lot.in_transit_to}, not {actor}", code="not_recipient"
         )
+    flags = []
     difference = abs(mass_mg - lot.mass_mg)
     if difference * 1_000_000 > lot.mass_mg * RECEIPT_TOLERANCE_PPM:
-        return [
+        flags.append(
             Flag(
-                "weight_discrepancy",
-                lot.id,
-                f"dispatched {lot.mass_mg} mg, received {mass_mg} mg",
+                "weight_discrepancy", lot.id, f"dispatched {lot.mass_mg} mg, received {mass_mg} mg"
             )
-        ]
-    return []
+        )
+    if fineness is not None and fineness > lot.fineness:
+        flags.append(
+            Flag(
+                "fineness_increase",
+                lot.id,
+                f"dispatched at {lot.fineness}, received at {fineness} per ten thousand",
+            )
+        )
+    return flags
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ MAX_PRICE_MICRO = 10**12
 FINENESS_SCALE = 10_000
 TROY_OUNCE_MG = Decimal("31103.4768")
 
-_DECIMAL = re.compile(r"^(?P<int>\d{1,15})(?:\.(?P<frac>\d+))?$")
+# ASCII digits only: \d would also take Arabic-Indic or full-width digits as numbers.
+_DECIMAL = re.compile(r"(?P<int>[0-9]{1,15})(?:\.(?P<frac>[0-9]+))?")
 
 
 def _parse(value: Any, *, field: str, decimals: int, what: str) -> int:
@@ -32,7 +33,7 @@ def _parse(value: Any, *, field: str, decimals: int, what: str) -> int:
             f'{field} must be a decimal string such as "12.5", not a JSON {type(value).__name__}',
             fields={field: "not a decimal string"},
         )
-    match = _DECIMAL.match(value.strip())
+    match = _DECIMAL.fullmatch(value.strip())
     if not match:
         raise InvalidInput(
             f"{field} is not a non-negative decimal number: {value!r}",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, LogHead, LogNode, OrgKey
 from goldtrace.domain.instants import now_instant
-from goldtrace.errors import ConfigurationError, InvalidInput, PermissionDenied
+from goldtrace.errors import ConfigurationError, InvalidInput, NotFound, PermissionDenied
 from goldtrace.ledger import merkle
 from goldtrace.ledger.canonical import canonical, parse_strict
 from goldtrace.ledger.envelope import LeafEnvelope
@@ -244,3 +244,13 @@ def _split(frontier: bytes) -> list[bytes]:
 def split_frontier(frontier: bytes) -> list[bytes]:
     """Return the list of 32-byte hashes stored concatenated in the head row."""
     return _split(frontier)
+
+
+MAX_SEQ = 2**63 - 1
+
+
+def check_seq(seq: int) -> int:
+    """Return ``seq`` if it can name an event; NotFound for numbers no database column holds."""
+    if not 0 <= seq <= MAX_SEQ:
+        raise NotFound(f"there is no event {seq}", code="unknown_event")
+    return seq

@@ -27,7 +27,7 @@ from goldtrace.domain.quantities import fine_mg
 from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from goldtrace.services import premiums, registry
 from goldtrace.services.context import Context
-from goldtrace.services.log import Draft, Recorded, append, lock_head
+from goldtrace.services.log import Draft, Recorded, append, check_seq, lock_head
 from goldtrace.services.organizations import get_org, standard_body_id
 
 
@@ -310,7 +310,7 @@ def receive_lot(
     lock_head(session)
     lot = get_lot(session, lot_id, for_update=True)
     current = view(lot)
-    flags = rules.check_receipt(current, actor=actor, mass_mg=mass_mg)
+    flags = rules.check_receipt(current, actor=actor, mass_mg=mass_mg, fineness=fineness)
     fields: dict[str, object] = {"lot": lot_id, "mass_mg": mass_mg}
     if fineness is not None:
         fields["fineness"] = fineness
@@ -437,7 +437,7 @@ def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: 
     lock_head(session)
     if not reason.strip():
         raise InvalidInput("a void needs a reason", fields={"reason": "empty"})
-    target = session.get(Event, seq)
+    target = session.get(Event, check_seq(seq))
     if target is None:
         raise NotFound(f"there is no event {seq}", code="unknown_event")
     if not target.type.startswith("lot."):

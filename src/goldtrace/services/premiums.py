@@ -33,7 +33,7 @@ from goldtrace.domain.instants import parse_date
 from goldtrace.domain.quantities import parse_money
 from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from goldtrace.services.context import Context
-from goldtrace.services.log import Draft, Recorded, append, lock_head
+from goldtrace.services.log import Draft, Recorded, append, check_seq, lock_head
 from goldtrace.services.organizations import get_org, require_standard_body, standard_body_id
 
 
@@ -342,7 +342,7 @@ def void_payment(session: Session, ctx: Context, *, actor: str, seq: int, reason
     Refused when the committee has already invested money it would then not have received.
     """
     lock_head(session)
-    payment = session.get(Payment, seq)
+    payment = session.get(Payment, check_seq(seq))
     if payment is None or payment.voided:
         raise NotFound(f"there is no valid payment {seq}", code="unknown_payment")
     if actor not in (payment.buyer_id, standard_body_id(session)):
@@ -547,7 +547,7 @@ def committee_obligations(session: Session, committee: str) -> list[Obligation]:
 
 def event_of(session: Session, seq: int) -> Event:
     """The ledger event ``seq``."""
-    row = session.get(Event, seq)
+    row = session.get(Event, check_seq(seq))
     if row is None:
         raise NotFound(f"there is no event {seq}", code="unknown_event")
     return row

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, Lot, LotEvent, Obligation, Organization, OrgKey, Voided
-from goldtrace.domain.quantities import format_mass
+from goldtrace.domain.quantities import format_fineness, format_mass
 from goldtrace.ledger.keys import verify_event_signature
 from goldtrace.services.lots import get_lot
 
@@ -163,7 +163,7 @@ def _summary(body: dict[str, Any]) -> dict[str, Any]:
     if kind == "lot.receive":
         return {"lot": body.get("lot"), "mass_g": format_mass(int(body.get("mass_mg", 0)))}
     if kind == "lot.assay":
-        return {"lot": body.get("lot"), "fineness": body.get("fineness")}
+        return {"lot": body.get("lot"), "fineness": format_fineness(int(body.get("fineness", 0)))}
     if kind == "lot.transform":
         return {
             "kind": body.get("kind"),

@@ -16,7 +16,7 @@ from goldtrace.errors import ConfigurationError, IntegrityFault, InvalidInput, N
 from goldtrace.ledger import merkle, note
 from goldtrace.ledger.keys import public_bytes
 from goldtrace.services.context import Context
-from goldtrace.services.log import lock_head
+from goldtrace.services.log import check_seq, lock_head
 
 MAX_ENTRIES_PER_PAGE = 1000
 
@@ -187,7 +187,7 @@ def entries(session: Session, start: int, end: int) -> list[tuple[int, bytes]]:
 
 def event(session: Session, seq: int) -> Event:
     """Return the stored event ``seq``; NotFound if there is none."""
-    row = session.get(Event, seq)
+    row = session.get(Event, check_seq(seq))
     if row is None:
         raise NotFound(f"there is no event {seq}", code="unknown_event")
     return row

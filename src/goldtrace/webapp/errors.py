@@ -90,7 +90,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        code = (exc.name or "error").lower().replace(" ", "_")
+        # Our own code for an oversized body, the same whichever layer noticed it.
+        code = (
+            "payload_too_large"
+            if exc.code == 413
+            else (exc.name or "error").lower().replace(" ", "_")
+        )
         if wants_json():
             return error_response(exc.code or 500, code, exc.description or exc.name, {})
         if exc.code == 401:

@@ -1,0 +1,203 @@
+"""Background verification jobs: ``verify_ledger`` in a daemon thread, its progress kept in memory.
+
+Jobs live in the process that started them. That suits the embedded server (one process, many
+threads). Under gunicorn each worker process keeps its own jobs, so a status request that reaches
+another worker finds no such job and the page says so; nothing is lost but time, since a verdict is
+always recomputable from the stored ledger. Finished jobs are forgotten after an hour (and beyond the
+latest MAX_FINISHED).
+
+A job reads in one transaction. On PostgreSQL that is a REPEATABLE READ snapshot, so appends made
+meanwhile do not disturb it. On SQLite every transaction takes the write lock (see db/session.py),
+so requests that touch the database wait while a job runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from goldtrace.db.session import is_postgres
+from goldtrace.domain.instants import now_instant
+from goldtrace.errors import GoldtraceError, NotFound
+from goldtrace.ledger.verifier import Report
+from goldtrace.services.context import Context
+from goldtrace.services.verify import verify_ledger
+
+RUNNING, DONE, FAILED = "running", "done", "failed"
+KEEP_FINISHED_SECONDS = 3600.0
+MAX_FINISHED = 50
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FirstFault:
+    """Where a verified ledger stops being trustworthy, and why."""
+
+    seq: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A snapshot of a verification job: running, done (with the verdict) or failed (with why)."""
+
+    id: str
+    state: str
+    done: int
+    total: int
+    started_at: str
+    finished_at: str | None = None
+    ok: bool | None = None
+    first_fault: FirstFault | None = None
+    size: int = 0
+    root: str = ""
+    signatures: int = 0
+    checkpoints: int = 0
+    faults: int = 0
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the status as JSON-ready data (what the progress bar polls)."""
+        fault = self.first_fault
+        return {
+            "id": self.id,
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "ok": self.ok,
+            "first_fault": None
+            if fault is None
+            else {"seq": fault.seq, "code": fault.code, "message": fault.message},
+            "size": self.size,
+            "signatures": self.signatures,
+            "checkpoints": self.checkpoints,
+            "faults": self.faults,
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Job:
+    status: JobStatus
+    sessions: sessionmaker[Session]
+    # time.monotonic() when it ended, for forgetting it later.
+    finished: float | None = None
+
+
+class JobRegistry:
+    """The jobs of this process. Every method is safe to call from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, _Job] = {}
+
+    def start_verification(
+        self, sessions: sessionmaker[Session], ctx: Context, *, workers: int | None = None
+    ) -> str:
+        """Start verifying the ledger behind ``sessions`` in a daemon thread; return the job id.
+
+        While a verification of the same database is running, its id is returned instead of a
+        second one being started: a full verification is expensive and the answer would be the same.
+        """
+        with self._lock:
+            self._forget_old()
+            for job in self._jobs.values():
+                if job.sessions is sessions and job.status.state == RUNNING:
+                    return job.status.id
+            job_id = uuid.uuid4().hex
+            job = _Job(
+                status=JobStatus(
+                    id=job_id, state=RUNNING, done=0, total=0, started_at=now_instant()
+                ),
+                sessions=sessions,
+            )
+            self._jobs[job_id] = job
+        # A daemon thread: a server shutting down does not wait for a verification to finish.
+        threading.Thread(
+            target=self._run, args=(job, ctx, workers), name=f"verify-{job_id[:8]}", daemon=True
+        ).start()
+        return job_id
+
+    def status(self, job_id: str) -> JobStatus:
+        """Return the job's current status; NotFound when this process knows no such job."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                raise NotFound(
+                    f"no verification job {job_id!r} in this process", code="unknown_job"
+                )
+            return job.status
+
+    def _run(self, job: _Job, ctx: Context, workers: int | None) -> None:
+        def progress(done: int, total: int) -> None:
+            self._update(job, done=done, total=total)
+
+        try:
+            with job.sessions() as session:
+                if is_postgres(session):
+                    # One snapshot for the whole run: appends committed meanwhile are not half-seen.
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                report = verify_ledger(session, ctx, workers=workers, progress=progress)
+        except Exception as exc:
+            # A thread's exception would otherwise vanish; the page shows the reason instead.
+            log.exception("verification job %s failed", job.status.id)
+            reason = exc.message if isinstance(exc, GoldtraceError) else type(exc).__name__
+            self._finish(job, state=FAILED, error=reason)
+            return
+        self._finish(job, state=DONE, **_verdict(report))
+
+    def _update(self, job: _Job, **changes: Any) -> None:
+        with self._lock:
+            job.status = replace(job.status, **changes)
+
+    def _finish(self, job: _Job, **changes: Any) -> None:
+        with self._lock:
+            job.status = replace(job.status, finished_at=now_instant(), **changes)
+            job.finished = time.monotonic()
+
+    def _forget_old(self) -> None:
+        finished = sorted(
+            (job.finished, job_id) for job_id, job in self._jobs.items() if job.finished is not None
+        )
+        cutoff = time.monotonic() - KEEP_FINISHED_SECONDS
+        for i, (when, job_id) in enumerate(finished):
+            if when < cutoff or i < len(finished) - MAX_FINISHED:
+                del self._jobs[job_id]
+
+
+def _verdict(report: Report) -> dict[str, Any]:
+    first = report.first
+    return {
+        "ok": report.ok,
+        "done": report.size,
+        "total": report.size,
+        "size": report.size,
+        "root": report.root.hex(),
+        "signatures": report.signatures,
+        "checkpoints": report.checkpoints,
+        "faults": len(report.faults),
+        "first_fault": None if first is None else FirstFault(first.seq, first.code, first.message),
+    }
+
+
+_registry = JobRegistry()
+
+
+def start_verification(
+    sessions: sessionmaker[Session], ctx: Context, *, workers: int | None = None
+) -> str:
+    """Start a verification job in this process's registry; return its id (see JobRegistry)."""
+    return _registry.start_verification(sessions, ctx, workers=workers)
+
+
+def status(job_id: str) -> JobStatus:
+    """Return a job's status from this process's registry; NotFound for an unknown id."""
+    return _registry.status(job_id)
