@@ -15,6 +15,7 @@ from goldtrace.webapp import (
     openapi,
     pages,
     premiums_api,
+    public,
     security,
     transparency,
     ui,
@@ -59,5 +60,6 @@ def create_app(
     app.register_blueprint(premiums_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(public.bp)
     app.register_blueprint(ui.bp)
     return app

@@ -13,6 +13,7 @@ total, and a committee's incoming links are exactly as tall as its outgoing ones
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -37,7 +38,7 @@ NODE_GAP = 14
 LINE = 15
 TOP = 34  # room for the column headings
 BOTTOM = 12
-NAME_CHARS = 26
+NAME_CHARS = 22  # per line, two lines at most: what fits beside a bar at 12 px
 BOLD = ' font-weight="bold"'
 
 CATEGORY = "category:"
@@ -108,8 +109,8 @@ def column_x(column: int) -> int:
 
 
 def _label_lines(column: int) -> int:
-    # A committee shows what it received and what it invested; other nodes one amount.
-    return 3 if column == COMMITTEES else 2
+    # Two lines of name; a committee then shows what it received and invested, others one amount.
+    return 4 if column == COMMITTEES else 3
 
 
 def _balanced(flows: Iterable[Flow]) -> list[Flow]:
@@ -243,8 +244,12 @@ def _n(value: Fraction | int) -> str:
     return "0" if text == "-0" else text
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= NAME_CHARS else text[: NAME_CHARS - 1] + "…"
+def _wrap(text: str) -> list[str]:
+    """At most two lines of NAME_CHARS; what does not fit ends in an ellipsis."""
+    lines = textwrap.wrap(text, NAME_CHARS) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], lines[1][: NAME_CHARS - 1] + "…"]
+    return [line if len(line) <= NAME_CHARS else line[: NAME_CHARS - 1] + "…" for line in lines]
 
 
 def _band(link: Link, source: Node, target: Node) -> str:
@@ -259,23 +264,23 @@ def _band(link: Link, source: Node, target: Node) -> str:
     )
 
 
-def _node_lines(node: Node, drawn: Layout, name: str) -> list[str]:
+def _amount_lines(node: Node, drawn: Layout) -> list[str]:
     if node.column != COMMITTEES:
-        return [_short(name), money(node.cents)]
+        return [money(node.cents)]
     received = sum(link.cents for link in drawn.incoming(node.key) if link.source != EARLIER)
     invested = sum(link.cents for link in drawn.outgoing(node.key) if link.target != UNSPENT)
     return [
-        _short(name),
         _("received %(amount)s", amount=money(received)),
         _("invested %(amount)s", amount=money(invested)),
     ]
 
 
-def _text(x: int, center: Fraction, lines: list[str], anchor: str) -> str:
+def _text(x: int, center: Fraction, bold: list[str], plain: list[str], anchor: str) -> str:
+    lines = [(line, True) for line in bold] + [(line, False) for line in plain]
     top = center - Fraction(LINE * len(lines), 2) + LINE - 4
     spans = "".join(
-        f'<tspan x="{x}" y="{_n(top + i * LINE)}"{BOLD if i == 0 else ""}>{escape(line)}</tspan>'
-        for i, line in enumerate(lines)
+        f'<tspan x="{x}" y="{_n(top + i * LINE)}"{BOLD if heavy else ""}>{escape(line)}</tspan>'
+        for i, (line, heavy) in enumerate(lines)
     )
     return (
         f'<text text-anchor="{anchor}" paint-order="stroke" stroke="#fffdf7" stroke-width="3" '
@@ -357,18 +362,20 @@ def render_sankey(
         )
     for node in drawn.nodes.values():
         synthetic = node.key in (EARLIER, UNSPENT)
-        lines = _node_lines(node, drawn, name(node.key))
+        amounts = _amount_lines(node, drawn)
         fill = "#a89f8c" if synthetic else "#7a5c00"
         parts.append(
-            f"<g><title>{escape(' · '.join([name(node.key), *lines[1:]]))}</title>"
+            f"<g><title>{escape(' · '.join([name(node.key), *amounts]))}</title>"
             f'<rect x="{node.x}" y="{_n(node.y)}" width="{NODE_WIDTH}" height="{_n(node.height)}" '
             f'fill="{fill}"/>'
         )
         center = node.y + node.height / 2
         if node.column == BUYERS:
-            parts.append(_text(node.x - 6, center, lines, "end"))
+            parts.append(_text(node.x - 6, center, _wrap(name(node.key)), amounts, "end"))
         else:
-            parts.append(_text(node.x + NODE_WIDTH + 6, center, lines, "start"))
+            parts.append(
+                _text(node.x + NODE_WIDTH + 6, center, _wrap(name(node.key)), amounts, "start")
+            )
         parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()

@@ -23,6 +23,8 @@ _NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("ui.lots", _l("Inventory"), ("member",)),
     ("ui.lot_register", _l("Register a lot"), ("mine",)),
     ("ui.transform", _l("Transform"), ("trader", "refiner", "jeweler")),
+    ("ui.premiums_owed", _l("What I owe"), ("trader", "refiner", "jeweler")),
+    ("ui.premium_committee", _l("Premium committee"), ("mine",)),
     ("ui.organizations", _l("Organizations"), ("auditor", "standard_body")),
     ("ui.ledger", _l("Ledger"), ("auditor", "standard_body")),
     ("ui.flags", _l("Flags"), ("auditor", "standard_body")),
@@ -47,4 +49,12 @@ def _navigation() -> dict[str, Any]:
 
 
 # Importing the modules attaches their routes to ``bp``.
-from goldtrace.webapp.ui import accounts, admin, dashboard, lots, oversight, transform  # noqa: E402, F401
+from goldtrace.webapp.ui import (  # noqa: E402, F401
+    accounts,
+    admin,
+    dashboard,
+    lots,
+    oversight,
+    premiums,
+    transform,
+)
