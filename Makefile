@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: browser venv run test test-sqlite test-postgres lint format bench translations catalogs clean
+.PHONY: e2e screenshots browser venv run test test-sqlite test-postgres lint format bench translations catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ test-sqlite: $(STAMP) $(MO)
 
 test-postgres: $(STAMP) $(MO)
 	$(BIN)/pytest -q -p no:cacheprovider tests/services tests/webapp tests/cli
+
+e2e: $(STAMP) $(MO) browser
+	$(BIN)/pytest -q -p no:cacheprovider tests/e2e
+
+# Re-take docs/screenshots/ (desktop and phone) from a browser run.
+screenshots: $(STAMP) $(MO) browser
+	GOLDTRACE_SCREENSHOTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests migrations $(wildcard bench)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Checkpoint, Event, LogHead, LogKey, LogNode
@@ -125,11 +125,12 @@ def _nodes(session: Session, keys: Iterable[merkle.NodeKey]) -> dict[merkle.Node
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = session.execute(
-        select(LogNode.level, LogNode.idx, LogNode.hash).where(
-            tuple_(LogNode.level, LogNode.idx).in_(wanted)
-        )
-    ).all()
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite plans a row-value IN as a full scan; OR-ed key pairs use the primary key.
+        condition = or_(*(and_(LogNode.level == lv, LogNode.idx == ix) for lv, ix in wanted))
+    else:
+        condition = tuple_(LogNode.level, LogNode.idx).in_(wanted)
+    rows = session.execute(select(LogNode.level, LogNode.idx, LogNode.hash).where(condition)).all()
     found = {(level, idx): h for level, idx, h in rows}
     if len(found) != len(wanted):
         missing = next(k for k in wanted if k not in found)

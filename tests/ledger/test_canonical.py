@@ -1,0 +1,84 @@
+"""Canonical JSON: our fast path must be byte-for-byte the reference RFC 8785 encoder."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from goldtrace.errors import InvalidInput
+from goldtrace.ledger.canonical import canonical, is_canonical, parse_strict
+
+SAFE_INT = st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20
+)  # any code point but lone surrogates
+KEYS = st.text(alphabet=st.characters(max_codepoint=127), max_size=8)
+JSON = st.recursive(
+    st.none() | st.booleans() | SAFE_INT | TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=4),
+    max_leaves=20,
+)
+
+
+def nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {unicodedata.normalize("NFC", k): nfc(v) for k, v in value.items()}
+    return value
+
+
+@settings(max_examples=400)
+@given(JSON)
+def test_fast_path_equals_the_reference_encoder(value: Any) -> None:
+    assert canonical(value) == rfc8785.dumps(nfc(value))
+
+
+@given(st.dictionaries(st.text(max_size=6), SAFE_INT, max_size=5))
+def test_non_ascii_keys_take_the_reference_path(value: dict[str, int]) -> None:
+    try:
+        expected = rfc8785.dumps(nfc(value))
+    except Exception:  # lone surrogates: both must refuse
+        with pytest.raises(InvalidInput):
+            canonical(value)
+        return
+    if len({unicodedata.normalize("NFC", k) for k in value}) == len(value):
+        assert canonical(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"b": 1, "a": [True, None, "ñ"]}, b'{"a":[true,null,"\xc3\xb1"],"b":1}'),
+        ({"t": "tab\there\u0001"}, b'{"t":"tab\\there\\u0001"}'),
+        ({"q": 'say "hi" \\'}, b'{"q":"say \\"hi\\" \\\\"}'),
+        ({"n": "Nun\u0303oa"}, b'{"n":"Nu\xc3\xb1oa"}'),
+    ],
+)
+def test_known_encodings(value: Any, expected: bytes) -> None:
+    assert canonical(value) == expected
+
+
+@pytest.mark.parametrize("bad", [{"x": 1.5}, {"x": 2**53}, {"x": "\ud800"}, {"x": object()}])
+def test_what_canonical_json_cannot_say_is_refused(bad: Any) -> None:
+    with pytest.raises(InvalidInput):
+        canonical(bad)
+
+
+@pytest.mark.parametrize("data", [b'{"a":1,"a":2}', b'{"a":1.0}', b"NaN", b'{"a":', b"[1,2"])
+def test_strict_parsing_refuses_duplicates_floats_and_garbage(data: bytes) -> None:
+    with pytest.raises(InvalidInput):
+        parse_strict(data)
+
+
+def test_is_canonical_recognises_only_exact_bytes() -> None:
+    assert is_canonical(b'{"a":1,"b":2}')
+    assert not is_canonical(b'{"b":2,"a":1}')
+    assert not is_canonical(b'{"a": 1}')
