@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from browsing import CHROMIUM, CHROMIUM_ARGS, DESKTOP, MINE, PASSWORD, PHONE, SECRET, TIMEOUT_MS
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from browsing import CHROMIUM, CHROMIUM_ARGS, DESKTOP, MINE, PASSWORD, PHONE, SECRET, TIMEOUT_MS
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from browsing import ADMIN, AUDITOR, MINE, TRADER, _, as_person, login, screenshot
 from playwright.sync_api import BrowserContext, Page, expect
+
+from browsing import ADMIN, AUDITOR, MINE, TRADER, _, as_person, login, screenshot
 
 
 def test_login_page_on_a_phone_refuses_a_wrong_password_in_spanish(phone_page: Page) -> None:

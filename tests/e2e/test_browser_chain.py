@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from playwright.sync_api import BrowserContext, Page, expect
+
 from browsing import (
     AUDITOR,
     JEWELER,
@@ -21,7 +23,6 @@ from browsing import (
     lot_id_from,
     screenshot,
 )
-from playwright.sync_api import BrowserContext, Page, expect
 
 TRADER_NAME = "Andes Gold Trading S.A.C. (ficticia)"
 REFINER_NAME = "Refinería del Sur S.A. (ficticia)"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from browsing import MINE, _, as_person, choose, login, lot_id_from, screenshot
 from playwright.sync_api import BrowserContext, Page, expect
+
+from browsing import MINE, _, as_person, choose, login, lot_id_from, screenshot
 
 PRICE_TOO_LOW = (
     "El precio está por debajo del mínimo Fairmined: el 95 por ciento del precio de referencia."
