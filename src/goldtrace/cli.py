@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from goldtrace.config import Settings
 from goldtrace.db import migrate
 from goldtrace.db.models import Organization
-from goldtrace.db.session import make_engine
+from goldtrace.db.session import make_engine, read_only
 from goldtrace.domain.instants import parse_date
 from goldtrace.domain.organizations import KINDS, OrgProfile
 from goldtrace.domain.quantities import parse_mass
 from goldtrace.errors import GoldtraceError, InvalidInput
+from goldtrace.ledger import bundle_verifier
 from goldtrace.services import accounts, organizations, premiums, registry, transparency
 from goldtrace.services import demo as demo_service
 from goldtrace.services.context import Context
@@ -88,6 +89,7 @@ def serve(host: str, port: int) -> None:
 def verify(as_json: bool, workers: int | None, log_key: str | None) -> None:
     """Check every hash, signature, link, subtree, root and checkpoint; exit 1 on any fault."""
     with _transaction() as (session, ctx):
+        read_only(session)
         report = verify_ledger(session, ctx, workers=workers, log_key=log_key)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
@@ -353,6 +355,15 @@ def _read_password() -> str:
     if not password:
         raise InvalidInput("no password given (pass --password or one line on stdin)")
     return password
+
+
+@cli.command("verify-bundle")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--log-key", default=None, help="The log's verifier key, obtained independently.")
+def verify_bundle(file: str, log_key: str | None) -> None:
+    """Verify a certificate proof bundle offline (no database, no network); exit 0 only if valid."""
+    args = [file] + (["--log-key", log_key] if log_key else [])
+    sys.exit(bundle_verifier.main(args))
 
 
 def main() -> None:

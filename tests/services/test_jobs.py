@@ -79,11 +79,12 @@ def test_a_corrupted_byte_is_reported_at_its_seq(
 def test_a_second_start_while_running_joins_the_running_job(
     fresh_engine: Engine, sessions: sessionmaker[Session], ctx: Context
 ) -> None:
+    if fresh_engine.dialect.name != "postgresql":
+        pytest.skip("a verification on SQLite reads a WAL snapshot that no writer can hold up")
     registry = jobs.JobRegistry()
     # Holding a lock the verification needs keeps the job running until the block ends.
     with fresh_engine.begin() as blocker:
-        if blocker.dialect.name == "postgresql":
-            blocker.execute(text("LOCK TABLE log_head IN ACCESS EXCLUSIVE MODE"))
+        blocker.execute(text("LOCK TABLE log_head IN ACCESS EXCLUSIVE MODE"))
         first = registry.start_verification(sessions, ctx)
         time.sleep(0.2)
         assert registry.status(first).state == jobs.RUNNING

@@ -419,3 +419,24 @@ class Investment(Base):
     description: Mapped[str] = mapped_column(Text)
     receipt_sha256: Mapped[str | None] = mapped_column(String(64))
     voided: Mapped[bool] = mapped_column(default=False)
+
+
+class Certificate(Base):
+    """A certificate (``certificate.issue``): the signed credential as issued, and its revocation.
+
+    The credential is kept as the exact JSON text that was signed, so it is served byte for byte.
+    """
+
+    __tablename__ = "certificate"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lot_id: Mapped[str] = mapped_column(String(32), ForeignKey("lot.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    credential: Mapped[str] = mapped_column(Text)
+    issued_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), unique=True)
+    issued_at: Mapped[str] = mapped_column(INSTANT)
+    revoked_seq: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("event.seq"))
+    revoked_by: Mapped[str | None] = mapped_column(String(64), ForeignKey("organization.id"))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[str | None] = mapped_column(INSTANT)

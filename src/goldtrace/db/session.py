@@ -9,6 +9,19 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+# Execution option marking a session that will only read (see _configure_sqlite).
+READ_ONLY = "goldtrace_read_only"
+
+
+def read_only(session: Session) -> None:
+    """Declare, before its first statement, that ``session`` only reads: on SQLite its
+    transaction then takes a WAL snapshot instead of the write lock; PostgreSQL reads one
+    consistent snapshot (REPEATABLE READ)."""
+    if is_postgres(session):
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection(execution_options={READ_ONLY: True})
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Return an engine for ``url``; SQLite gets WAL, foreign keys and write-locking transactions."""
@@ -41,8 +54,12 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that reads the log head and then writes could find its snapshot
         # stale and fail; taking the write lock up front serialises writers as the head row lock
-        # does on PostgreSQL. WAL readers outside transactions are not blocked.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # does on PostgreSQL. Long read-only work (verification, exports) says so and takes a
+        # plain snapshot, so that it never holds the write lock.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

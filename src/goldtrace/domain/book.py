@@ -114,6 +114,8 @@ class Book:
         self.payments: dict[int, PaymentState] = {}
         self.received: dict[str, int] = {}
         self.invested: dict[str, int] = {}
+        # Certificate id -> (issuer, issue event hash, revoked).
+        self.certificates: dict[str, tuple[str, bytes, bool]] = {}
 
     # The verifier's Rules protocol.
     def signer_for(self, seq: int, body: dict[str, Any], kid: str) -> bytes:
@@ -565,6 +567,66 @@ def _premium_investment(book: Book, seq: int, body: dict[str, Any], _hash: bytes
     book.invested[committee] = book.invested.get(committee, 0) + amount
 
 
+# Certificates (issue 6). A certificate builds on the head of the lot it certifies without moving it:
+# the lot's own chain goes on unchanged, and the certificate names the exact state it vouches for.
+CERTIFIABLE_FORMS = {"jeweler": ("jewelry_item",), "refiner": ("bar",)}
+
+
+def _certificates(book: Book) -> dict[str, tuple[str, bytes, bool]]:
+    """Issued certificates: id -> (issuer, issue event hash, revoked)."""
+    issued = book.certificates
+    return issued
+
+
+def check_certifiable(lot: lotrules.LotView, *, actor: str, actor_kind: str) -> None:
+    """The rules for issuing a certificate for ``lot``, shared by the services and the replay."""
+    lotrules.check_custody(lot, actor)
+    forms = CERTIFIABLE_FORMS.get(actor_kind)
+    if forms is None:
+        raise PermissionDenied(
+            "only a jeweler or a refiner issues certificates", code="not_certifier"
+        )
+    if lot.form not in forms:
+        raise RuleViolation(
+            f"a {actor_kind} certifies only {', '.join(forms)} lots", code="unsupported_form"
+        )
+    if lot.category not in certs.CERTIFIED_CATEGORIES:
+        raise RuleViolation("only Fairmined gold can be certified", code="unsupported_category")
+
+
+def _certificate_issue(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    cert_id = require(body, "certificate", str)
+    issued = _certificates(book)
+    if cert_id in issued:
+        raise Conflict(f"certificate {cert_id} exists", code="duplicate_certificate")
+    lot = book._lot(body.get("lot"))
+    book._check_prev(body, [lot])
+    check_certifiable(lot, actor=actor, actor_kind=book._org_kind(actor))
+    require(body, "subject", str)
+    issued[cert_id] = (actor, event_hash, False)
+
+
+def _certificate_revoke(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
+    actor = book._actor(body)
+    cert_id = require(body, "certificate", str)
+    found = _certificates(book).get(cert_id)
+    if found is None:
+        raise RuleViolation(f"unknown certificate {cert_id!r}", code="unknown_certificate")
+    issuer, issue_hash, revoked = found
+    if revoked:
+        raise Conflict(f"certificate {cert_id} is already revoked", code="already_revoked")
+    if actor not in (issuer, book.keys.standard_body):
+        raise PermissionDenied(
+            "only the issuer or the standard body revokes a certificate", code="not_issuer"
+        )
+    if body.get("prev") != [issue_hash.hex()]:
+        raise RuleViolation("a revocation names the certificate event in prev", code="bad_prev")
+    if not str(require(body, "reason", str)).strip():
+        raise InvalidInput("a revocation needs a reason", code="bad_event")
+    _certificates(book)[cert_id] = (issuer, issue_hash, True)
+
+
 _HANDLERS = {
     "cert.record": _cert_record,
     "cert.status": _cert_status,
@@ -580,4 +642,6 @@ _HANDLERS = {
     "reference.price": _reference_price,
     "premium.payment": _premium_payment,
     "premium.investment": _premium_investment,
+    "certificate.issue": _certificate_issue,
+    "certificate.revoke": _certificate_revoke,
 }

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from goldtrace.db.session import is_postgres
+from goldtrace.db.session import read_only
 from goldtrace.domain.instants import now_instant
 from goldtrace.errors import GoldtraceError, NotFound
 from goldtrace.ledger.verifier import Report
@@ -142,9 +142,8 @@ class JobRegistry:
 
         try:
             with job.sessions() as session:
-                if is_postgres(session):
-                    # One snapshot for the whole run: appends committed meanwhile are not half-seen.
-                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                # One snapshot for the whole run that never blocks writers meanwhile.
+                read_only(session)
                 report = verify_ledger(session, ctx, workers=workers, progress=progress)
         except Exception as exc:
             # A thread's exception would otherwise vanish; the page shows the reason instead.

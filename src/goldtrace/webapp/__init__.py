@@ -10,6 +10,7 @@ from goldtrace.db.session import make_engine, make_sessionmaker
 from goldtrace.services.context import Context
 from goldtrace.webapp import (
     api,
+    certificates_api,
     errors,
     i18n,
     openapi,
@@ -19,6 +20,7 @@ from goldtrace.webapp import (
     security,
     transparency,
     ui,
+    verify_page,
 )
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -55,11 +57,14 @@ def create_app(
     # The JSON API authenticates with bearer tokens, never cookies, so CSRF cannot reach it.
     security.csrf.exempt(api.bp)
     security.csrf.exempt(premiums_api.bp)
+    security.csrf.exempt(certificates_api.bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(premiums_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(certificates_api.bp)
+    app.register_blueprint(verify_page.bp)
     app.register_blueprint(ui.bp)
     return app

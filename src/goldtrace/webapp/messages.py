@@ -64,6 +64,12 @@ PLAIN: dict[str, object] = {
     "invalid_input": _l("Some fields are not valid."),
     "too_many_attempts": _l("Too many failed attempts. Wait 15 minutes and try again."),
     "unauthenticated": _l("Wrong email or password."),
+    "duplicate_certificate": _l("A certification with that number is already recorded."),
+    "unknown_certification": _l("There is no certification with that number."),
+    "not_downstream": _l(
+        "Only traders, refiners and jewelers can be authorized suppliers or licensees."
+    ),
+    "weak_password": _l("A password needs at least 10 characters."),
 }
 
 

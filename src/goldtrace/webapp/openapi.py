@@ -9,7 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, jsonify
 
 from goldtrace import __version__
-from goldtrace.webapp import schemas
+from goldtrace.webapp import certificates_api, schemas
 
 bp = Blueprint("openapi", __name__)
 
@@ -139,7 +139,38 @@ _OPERATIONS += [
     ),
 ]
 
+_OPERATIONS += [
+    (
+        "/api/v1/certificates",
+        "post",
+        "The holder of a piece or bar issues a Verifiable Credential for it",
+        "IssueRequest",
+        "WriteOut",
+        "201",
+        [],
+    ),
+    (
+        "/api/v1/certificates/{cert_id}/revoke",
+        "post",
+        "The issuer or the standard body revokes a certificate",
+        "RevokeRequest",
+        "WriteOut",
+        "200",
+        [_param("cert_id")],
+    ),
+]
+
 _PUBLIC: list[tuple[str, str, list[dict[str, Any]]]] = [
+    (
+        "/api/v1/certificates/{cert_id}",
+        "A certificate's public verification result (no prices)",
+        [_param("cert_id")],
+    ),
+    (
+        "/api/v1/certificates/{cert_id}/bundle",
+        "The offline proof bundle: credential, events, proofs, checkpoint, keys",
+        [_param("cert_id")],
+    ),
     (
         "/api/v1/premiums/committees/{org_id}",
         "A committee's balances, ageing and statement (?from=&to=)",
@@ -191,6 +222,11 @@ def build_spec() -> dict[str, Any]:
         plugin.map_to_openapi_type(field_class, "string", None)
     plugin.map_to_openapi_type(schemas.Day, "string", "date")
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for name, schema in (
+        ("IssueRequest", certificates_api.IssueRequest),
+        ("RevokeRequest", certificates_api.RevokeRequest),
+    ):
+        spec.components.schema(name, schema=schema)
     for name in (
         "LotCreate",
         "Dispatch",

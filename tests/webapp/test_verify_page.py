@@ -1,0 +1,48 @@
+"""The public verification page, its QR codes and the printable card."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from builders import certified_chain
+from certificate_builders import make_piece
+from goldtrace.services import certificates
+from goldtrace.services.context import Context
+
+
+@pytest.fixture
+def page(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def cert_id(ledger: Session, ctx: Context) -> str:
+    chain = certified_chain(ledger, ctx)
+    ring = make_piece(ledger, ctx, chain)
+    row = certificates.issue(ledger, ctx, actor=chain.jeweler, lot_id=ring, description="Anillo")
+    ledger.commit()
+    return row.id
+
+
+def test_page_shows_verdict_first_and_mines(page: FlaskClient, cert_id: str) -> None:
+    html = page.get(f"/v/{cert_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-verdict="valid"' in html
+    assert html.index("data-verdict") < html.index("CECOMIP")
+    assert "price" not in html.lower()
+
+
+def test_qr_codes_and_card(page: FlaskClient, cert_id: str) -> None:
+    svg = page.get(f"/v/{cert_id}/qr.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    png = page.get(f"/v/{cert_id}/qr.png")
+    assert png.data.startswith(b"\x89PNG")
+    card = page.get(f"/v/{cert_id}/card").get_data(as_text=True)
+    assert "<svg" in card and "@media print" in card
+
+
+def test_unknown_certificate_is_a_404_page(page: FlaskClient) -> None:
+    res = page.get("/v/GTC-NONE-XXXX")
+    assert res.status_code == 404 and res.mimetype == "text/html"
