@@ -1,8 +1,9 @@
 """Two processes race for one lot: exactly one wins, the other is refused, and the ledger stays clean.
 
 Each race is repeated ROUNDS times on a fresh database. Two long-lived worker processes (spawned, so
-nothing is shared but the database) meet at a barrier before every round, then each opens its own
-transaction and tries the same operation on the same lot:
+nothing is shared but the database) meet at a barrier before every round (on PostgreSQL inside their
+transactions, after each has loaded the lot, so a stale read would show), then try the same operation on
+the same lot:
 
 - dispatch race: the trader holding a lot sends it, one worker to the refiner, the other to the
   jeweler; the loser must see the lot in transit (``in_transit``);
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from builders import TEST_SECRET, certified_chain, move, register, sell
@@ -61,7 +63,7 @@ def race(
     barrier: Any,
     results: Any,
 ) -> None:
-    """One worker: for each (operation, lot) round, wait for the other worker, then try it.
+    """One worker: for each (operation, lot) round, meet the other worker, then try it.
 
     Reports (round, worker, "won", seq, output ids) or (round, worker, "refused", code, []); anything
     else breaks the barrier so that the other worker stops too, and fails the process.
@@ -69,13 +71,21 @@ def race(
     ctx = _context(url)
     engine = make_engine(url)
     recipient, kind, outputs = PLANS[name]
+    # On PostgreSQL each worker first loads the lot in its own transaction, so that the service must
+    # re-read it after taking the log head lock. (On SQLite a transaction holds the database write lock
+    # from its start, so the workers can only meet before beginning.)
+    preload = make_url(url).get_backend_name() == "postgresql"
     try:
         with engine.connect():  # open the pool's connection before the start signal
             pass
         for number, (operation, lot_id) in enumerate(rounds):
-            barrier.wait(timeout=TIMEOUT)
+            if not preload:
+                barrier.wait(timeout=TIMEOUT)
             try:
                 with Session(engine) as session, session.begin():
+                    if preload:
+                        lots.get_lot(session, lot_id)
+                        barrier.wait(timeout=TIMEOUT)
                     if operation == "dispatch":
                         written = lots.dispatch_lot(
                             session, ctx, actor="trader", lot_id=lot_id, to=recipient

@@ -37,9 +37,9 @@ At the end of each example, ``verify_ledger`` is clean and replaying the events 
 ``Book`` gives exactly the stored ``lot`` rows.
 
 Transformations may take inputs that share a head event (two outputs of one split, or lots restored by
-one void); ``test_inputs_sharing_a_head_pass_verify`` pins that case on its own. The services accept
-transformation outputs that the replay or the database reject: a known bug, pinned by the strict xfail
-``test_transform_refuses_impossible_outputs``.
+one void); ``test_inputs_sharing_a_head_pass_verify`` pins that case on its own. Outputs the
+replay or the database would reject are refused up front
+(``test_transform_refuses_impossible_outputs``).
 """
 
 from __future__ import annotations
@@ -326,8 +326,12 @@ class LotMachine(RuleBasedStateMachine):
             label="fineness",
         )
         w = self._ok(lots.receive_lot, actor=m.to, lot_id=m.id, mass_mg=mass, fineness=fineness)
-        flagged = abs(mass - m.mass) * 1_000_000 > m.mass * rules.RECEIPT_TOLERANCE_PPM
-        assert [f.kind for f in w.flags] == (["weight_discrepancy"] if flagged else [])
+        expected = []
+        if abs(mass - m.mass) * 1_000_000 > m.mass * rules.RECEIPT_TOLERANCE_PPM:
+            expected.append("weight_discrepancy")
+        if fineness is not None and fineness > m.fineness:
+            expected.append("fineness_increase")
+        assert [f.kind for f in w.flags] == expected
         self.lots[m.id] = replace(
             m,
             status="active",
@@ -726,12 +730,6 @@ def test_inputs_sharing_a_head_pass_verify(ledger: Session, ctx: Context, how: s
     assert report.ok, report.first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: services.lots.transform validates neither the form and category of its outputs (an "
-    "unknown form is written and then rejected by verify; an unknown category raises KeyError) nor "
-    "the sign and range of their mass and fineness (IntegrityError from the lot table)",
-)
 @pytest.mark.parametrize(
     ("form", "mass_mg", "fineness", "category"),
     [

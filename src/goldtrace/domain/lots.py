@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from goldtrace.domain.certification import RANK, lowest
-from goldtrace.domain.quantities import fine_mg
+from goldtrace.domain.certification import RANK, lowest, parse_category
+from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG, fine_mg
 from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
 
 FORMS = (
@@ -239,6 +239,8 @@ def plan_transformation(
             f"a {kind} takes {min_in}-{max_in} inputs and makes {min_out}-{max_out} outputs",
             code="transformation_shape",
         )
+    for spec in outputs:
+        _check_output(spec)
     if len({lot.id for lot in inputs}) != len(inputs):
         raise InvalidInput("an input lot is listed twice", code="duplicate_input")
     if alloy_mass_mg and kind not in ("alloy", "manufacture"):
@@ -300,6 +302,22 @@ def plan_transformation(
             )
         )
     return Plan(outputs=planned, loss_mg=loss, flags=flags)
+
+
+def _check_output(spec: OutputSpec) -> None:
+    parse_form(spec.form, "outputs.form")
+    if spec.category is not None:
+        parse_category(spec.category, "outputs.category")
+    if not 0 < spec.mass_mg <= MAX_MASS_MG:
+        raise InvalidInput(
+            "an output's mass must be positive and plausible",
+            fields={"outputs.mass_g": "out of range"},
+        )
+    if not 0 <= spec.fineness <= FINENESS_SCALE:
+        raise InvalidInput(
+            "an output's fineness must be 0 to 1000 per mille",
+            fields={"outputs.fineness": "out of range"},
+        )
 
 
 def after_dispatch(lot: LotView, recipient: str, *, head: bytes, first_sale: bool) -> LotView:
