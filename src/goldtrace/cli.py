@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -25,9 +26,10 @@ from goldtrace.domain.organizations import KINDS, OrgProfile
 from goldtrace.domain.quantities import parse_mass
 from goldtrace.errors import GoldtraceError, InvalidInput
 from goldtrace.ledger import bundle_verifier
-from goldtrace.services import accounts, organizations, premiums, registry, transparency
+from goldtrace.services import accounts, exports, organizations, premiums, registry, transparency
 from goldtrace.services import demo as demo_service
 from goldtrace.services.context import Context
+from goldtrace.services.reports import ReportScope
 from goldtrace.services.verify import verify_ledger
 from goldtrace.webapp import create_app
 
@@ -364,6 +366,45 @@ def verify_bundle(file: str, log_key: str | None) -> None:
     """Verify a certificate proof bundle offline (no database, no network); exit 0 only if valid."""
     args = [file] + (["--log-key", log_key] if log_key else [])
     sys.exit(bundle_verifier.main(args))
+
+
+@cli.command("export")
+@click.option("--scope", "scope_text", required=True, help="ledger, org:ID or lot:ID")
+@click.option("--from", "start", default=None, help="YYYY-MM-DD (inclusive)")
+@click.option("--until", default=None, help="YYYY-MM-DD (inclusive)")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "json", "epcis"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_report(
+    scope_text: str, start: str | None, until: str | None, fmt: str, out: str
+) -> None:
+    """Write a chain-of-custody report (CSV zip, JSON) or a GS1 EPCIS 2.0 document."""
+    kind, _, key = scope_text.partition(":")
+    if kind not in ("ledger", "org", "lot") or (kind == "ledger") != (key == ""):
+        raise click.BadParameter("use ledger, org:ID or lot:ID", param_hint="--scope")
+    scope = ReportScope(
+        kind=kind,
+        key=key or None,
+        start=_date(start, "from") if start else None,
+        until=_date(until, "until") if until else None,
+    )
+    show = sys.stderr.isatty()
+
+    def progress(count: int) -> None:
+        if show:
+            click.echo(f"\r{count} events", nl=False, err=True)
+
+    with _transaction() as (session, ctx):
+        count = exports.export(
+            session,
+            scope=scope,
+            fmt=fmt,
+            out=Path(out),
+            base_url=ctx.settings.base_url,
+            progress=progress,
+        )
+    if show:
+        click.echo("", err=True)
+    click.echo(f"{fmt} export of {scope_text}: {count} events written to {out}")
 
 
 def main() -> None:

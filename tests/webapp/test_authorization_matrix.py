@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select, table
 from sqlalchemy.orm import Session
@@ -27,7 +26,7 @@ from builders import Chain, bearer, certified_chain, move, register, sell
 from goldtrace.db.models import LogHead, Lot, SaleTerms
 from goldtrace.domain.events import SaleTerms as Terms
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import accounts, lots, organizations
+from goldtrace.services import lots, organizations
 from goldtrace.services.context import Context
 
 AUDITOR = "auditora"
@@ -44,15 +43,6 @@ CALLERS: dict[str, tuple[str, str] | None] = {
     "no_token": None,
     "unknown_token": None,
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests create a user per caller; they are about tokens, not passwords, so the argon2
-    parameters are the cheapest ones (the production parameters cost ~0.2 s a user)."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select, table
 from sqlalchemy.orm import Session
@@ -24,18 +23,8 @@ from builders import FAR_FUTURE, FAR_PAST, Chain, bearer, certified_chain, move,
 from goldtrace.db.models import LogHead, Lot
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import accounts, lots, organizations, registry
+from goldtrace.services import lots, organizations, registry
 from goldtrace.services.context import Context
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every case creates one user; these tests are about tokens, not passwords, so the argon2
-    parameters are the cheapest ones (the production parameters cost ~0.2 s a user)."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
-
 
 # The state a case needs: builds it and returns the values its path and body refer to ({lot}, {seq}).
 Setup = Callable[[Session, Context, Chain], dict[str, str]]

@@ -12,23 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from builders import FAR_FUTURE, FAR_PAST, bearer
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import accounts, organizations, premiums, registry
+from goldtrace.services import organizations, premiums, registry
 from goldtrace.services.context import Context
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

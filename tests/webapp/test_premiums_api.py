@@ -12,26 +12,17 @@ from datetime import date
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from builders import Chain, bearer, certified_chain, register, sell
-from goldtrace.services import accounts, premiums
+from goldtrace.services import premiums
 from goldtrace.services.context import Context
 from goldtrace.services.transparency import head
 
 OBLIGATION_KEYS = {"id", "committee", "lot", "fine_g", "rate_usd_per_kg", "amount_usd", "paid_usd"}
 SUMMARY_KEYS = {"owed_usd", "received_usd", "outstanding_usd", "invested_usd", "balance_usd"}
 RECEIPT = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tokens only: the cheapest argon2 parameters keep user creation fast."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @dataclass(frozen=True)

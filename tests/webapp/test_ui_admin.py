@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,14 +37,6 @@ NEW_MINE = {
     "org-capacity": "15000.5",
     "org-committee": "Comité del Premio de MACDESA",
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Logging in is not what these tests are about; the cheapest argon2 parameters will do."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
@@ -31,14 +30,6 @@ from goldtrace.webapp.messages import plain
 PASSWORD = "correct-horse-battery"
 AUDITOR = "auditora"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test logs several people in; these tests are about pages, not password hashing."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -33,14 +32,6 @@ USERS = {
     "mine": ("cecomip", "operator"),
 }
 PAGES = ("/organizations", "/ledger", "/flags")
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Logging in is not what these tests are about; the cheapest argon2 parameters will do."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 def add_people(session: Session, ctx: Context, *who: str) -> None:

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import force_locale
@@ -35,14 +34,6 @@ from goldtrace.webapp.ui import premiums as premium_pages
 PASSWORD = "correct-horse-battery"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 MALICIOUS = '<script>alert("x")</script>'
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test logs people in; these tests are about pages, not password hashing."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

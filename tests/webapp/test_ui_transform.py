@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -20,14 +19,6 @@ from goldtrace.webapp.ui.transform import Preview, kinds_for
 
 PASSWORD = "correct-horse-battery"
 AUDITOR = "auditora"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Logging in is not under test here: the cheapest argon2 parameters keep the tests fast."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture
