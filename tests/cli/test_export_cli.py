@@ -13,7 +13,7 @@ import jsonschema
 
 from builders import TEST_SECRET
 
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "standards" / "epcis-2.0-json-schema.json"
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "standards" / "epcis-2.0-json-schema.json"
 
 
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from goldtrace.config import PROJECT_ROOT
 from goldtrace.ledger import credentials as vc
 
-VECTOR = PROJECT_ROOT.parent / "shared" / "standards" / "vc-di-eddsa-jcs-2022-signed-vector.json"
+VECTOR = PROJECT_ROOT / "tests" / "data" / "standards" / "vc-di-eddsa-jcs-2022-signed-vector.json"
 VECTOR_KEY = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 
 

@@ -16,7 +16,7 @@ from goldtrace.services import demo, epcis, premiums
 from goldtrace.services.context import Context
 
 SCHEMA_PATH = (
-    Path(__file__).resolve().parents[3] / "shared" / "standards" / "epcis-2.0-json-schema.json"
+    Path(__file__).resolve().parents[1] / "data" / "standards" / "epcis-2.0-json-schema.json"
 )
 BASE = "https://gold.example.org"
 
