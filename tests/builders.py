@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 
@@ -179,3 +182,22 @@ def bearer(session: Session, org_id: str, role: str = "operator") -> dict[str, s
     )
     _, token = accounts.create_token(session, email=email)
     return {"Authorization": f"Bearer {token}"}
+
+
+def run_cli(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``goldtrace ARGS`` as an operator would, against the database at ``url``."""
+    env = {
+        **os.environ,
+        "GOLDTRACE_DATABASE_URL": url,
+        "GOLDTRACE_SECRET_KEY": TEST_SECRET,
+        "GOLDTRACE_LOG_ORIGIN": "goldtrace.test/log",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "goldtrace", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

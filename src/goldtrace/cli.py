@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 import click
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from goldtrace.db.models import Organization
 from goldtrace.db.session import make_engine, read_only
 from goldtrace.domain.instants import parse_date
 from goldtrace.domain.organizations import KINDS, OrgProfile
-from goldtrace.domain.quantities import parse_mass
+from goldtrace.domain.quantities import parse_mass, parse_money
 from goldtrace.errors import GoldtraceError, InvalidInput
 from goldtrace.ledger import bundle_verifier
 from goldtrace.services import accounts, exports, organizations, premiums, registry, transparency
@@ -405,6 +406,122 @@ def export_report(
     if show:
         click.echo("", err=True)
     click.echo(f"{fmt} export of {scope_text}: {count} events written to {out}")
+
+
+@cli.group()
+def premium() -> None:
+    """Premium rates and reference gold prices (as the standard body)."""
+
+
+@premium.command("rate")
+@click.option("--category", required=True, type=click.Choice(["fairmined", "fairmined_ecological"]))
+@click.option(
+    "--from", "effective_from", required=True, help="YYYY-MM-DD: applies to sales from then on"
+)
+@click.option("--usd-per-kg", required=True, help="USD per kg of fine gold, e.g. 4000.00")
+def premium_rate(category: str, effective_from: str, usd_per_kg: str) -> None:
+    """Record a premium rate from a date on."""
+    with _transaction() as (session, ctx):
+        row = premiums.record_rate(
+            session,
+            ctx,
+            actor=organizations.standard_body_id(session),
+            category=category,
+            effective_from=_date(effective_from, "from"),
+            cents_per_kg=parse_money(usd_per_kg, "usd_per_kg"),
+        )
+        seq = row.seq
+    click.echo(f"premium rate for {category} from {effective_from} recorded (event {seq})")
+
+
+@premium.command("reference-price")
+@click.option("--date", "day", required=True, help="YYYY-MM-DD")
+@click.option("--usd-per-troy-oz", required=True, help="e.g. 2640.00")
+def premium_reference_price(day: str, usd_per_troy_oz: str) -> None:
+    """Record the international gold price of a day (USD per troy ounce)."""
+    with _transaction() as (session, ctx):
+        row = premiums.record_reference_price(
+            session,
+            ctx,
+            actor=organizations.standard_body_id(session),
+            day=_date(day, "date"),
+            cents_per_troy_oz=parse_money(usd_per_troy_oz, "usd_per_troy_oz"),
+        )
+        seq = row.seq
+    click.echo(f"reference price for {day} recorded (event {seq})")
+
+
+@premium.command("import-prices")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+def premium_import_prices(csv_file: TextIO) -> None:
+    """Import reference prices from a CSV file of `date,usd_per_troy_oz` lines (all or nothing)."""
+    with _transaction() as (session, ctx):
+        count = premiums.import_reference_prices(
+            session, ctx, actor=organizations.standard_body_id(session), text=csv_file.read()
+        )
+    click.echo(f"{count} reference prices imported")
+
+
+@cli.command("audit")
+@click.option("--url", required=True, help="Base URL of the goldtrace server to audit.")
+@click.option("--state", "state_file", default=None, help="JSON state file (pinned key, last checkpoint).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def audit_command(url: str, state_file: str | None, as_json: bool) -> None:
+    """Check a remote ledger through its public endpoints only; exit 1 on any fault."""
+    from goldtrace.audit import audit
+
+    report = audit(url, Path(state_file) if state_file else None)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    elif report.ok:
+        click.echo(
+            f"ok: {report.log_size} events, {report.signatures} signatures, checkpoint "
+            f"{report.checkpoint_size} root {report.root.hex()}"
+            + (f", consistent with {report.previous_size}" if report.previous_size else "")
+        )
+    else:
+        first = report.first
+        assert first is not None
+        click.echo(f"FAULT: first bad seq {first.seq}: {first.message} [{first.code}]", err=True)
+        for fault in sorted(report.faults)[1:20]:
+            click.echo(f"  also {fault}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.group("witness-key")
+def witness_key() -> None:
+    """Witness keys whose cosignatures the log accepts (server side)."""
+
+
+@witness_key.command("add")
+@click.argument("vkey")
+def witness_key_add(vkey: str) -> None:
+    """Register a witness's cosignature verifier key."""
+    from goldtrace.services import witnesses
+
+    with _transaction() as (session, _ctx):
+        row = witnesses.register_witness(session, vkey)
+    click.echo(f"witness {row.name} registered")
+
+
+@cli.command("witness")
+@click.option("--url", required=True, help="Base URL of the log to witness.")
+@click.option("--state", "state_file", required=True, help="JSON state: the last cosigned checkpoint.")
+@click.option("--key", "key_file", required=True, help="Ed25519 seed (hex); created if missing.")
+@click.option("--name", default="goldtrace-witness", show_default=True, help="Witness key name.")
+def witness_command(url: str, state_file: str, key_file: str, name: str) -> None:
+    """Cosign the log's latest checkpoint once it is proved consistent with the last one cosigned."""
+    from goldtrace.witness import load_or_create_key, witness_once
+
+    signer, created = load_or_create_key(Path(key_file), name)
+    if created:
+        click.echo(f"new witness key; register it with: goldtrace witness-key add {signer.verifier.vkey()}")
+    result = witness_once(url, Path(state_file), signer)
+    if not result.ok:
+        click.echo(f"REFUSED: {result.message}; evidence in {result.evidence}", err=True)
+        sys.exit(1)
+    click.echo(result.message)
 
 
 def main() -> None:

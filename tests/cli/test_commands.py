@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from sqlalchemy import update
 
-from builders import TEST_SECRET
+from builders import run_cli as run
 from goldtrace.db.models import Event
 from goldtrace.db.session import make_engine
-
-
-def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GOLDTRACE_DATABASE_URL": url,
-        "GOLDTRACE_SECRET_KEY": TEST_SECRET,
-        "GOLDTRACE_LOG_ORIGIN": "goldtrace.test/log",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "goldtrace", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_init_demo_verify_then_tamper(fresh_database_url: str) -> None:
