@@ -464,7 +464,9 @@ def premium_import_prices(csv_file: TextIO) -> None:
 
 @cli.command("audit")
 @click.option("--url", required=True, help="Base URL of the goldtrace server to audit.")
-@click.option("--state", "state_file", default=None, help="JSON state file (pinned key, last checkpoint).")
+@click.option(
+    "--state", "state_file", default=None, help="JSON state file (pinned key, last checkpoint)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit_command(url: str, state_file: str | None, as_json: bool) -> None:
     """Check a remote ledger through its public endpoints only; exit 1 on any fault."""
@@ -507,7 +509,9 @@ def witness_key_add(vkey: str) -> None:
 
 @cli.command("witness")
 @click.option("--url", required=True, help="Base URL of the log to witness.")
-@click.option("--state", "state_file", required=True, help="JSON state: the last cosigned checkpoint.")
+@click.option(
+    "--state", "state_file", required=True, help="JSON state: the last cosigned checkpoint."
+)
 @click.option("--key", "key_file", required=True, help="Ed25519 seed (hex); created if missing.")
 @click.option("--name", default="goldtrace-witness", show_default=True, help="Witness key name.")
 def witness_command(url: str, state_file: str, key_file: str, name: str) -> None:
@@ -516,7 +520,9 @@ def witness_command(url: str, state_file: str, key_file: str, name: str) -> None
 
     signer, created = load_or_create_key(Path(key_file), name)
     if created:
-        click.echo(f"new witness key; register it with: goldtrace witness-key add {signer.verifier.vkey()}")
+        click.echo(
+            f"new witness key; register it with: goldtrace witness-key add {signer.verifier.vkey()}"
+        )
     result = witness_once(url, Path(state_file), signer)
     if not result.ok:
         click.echo(f"REFUSED: {result.message}; evidence in {result.evidence}", err=True)

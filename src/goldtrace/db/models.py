@@ -440,3 +440,29 @@ class Certificate(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(64), ForeignKey("organization.id"))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[str | None] = mapped_column(INSTANT)
+
+
+class Witness(Base):
+    """A witness whose checkpoint cosignatures the log accepts (registered by the standard body)."""
+
+    __tablename__ = "witness"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(HASH)
+    registered_at: Mapped[str] = mapped_column(INSTANT)
+
+
+class Cosignature(Base):
+    """One witness's C2SP tlog-cosignature line over a signed checkpoint, served with the note."""
+
+    __tablename__ = "cosignature"
+
+    checkpoint_size: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("checkpoint.size"), primary_key=True, autoincrement=False
+    )
+    witness_name: Mapped[str] = mapped_column(
+        String(200), ForeignKey("witness.name"), primary_key=True
+    )
+    line: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[str] = mapped_column(INSTANT)

@@ -21,6 +21,7 @@ from goldtrace.webapp import (
     transparency,
     ui,
     verify_page,
+    witness_api,
 )
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -58,6 +59,7 @@ def create_app(
     security.csrf.exempt(api.bp)
     security.csrf.exempt(premiums_api.bp)
     security.csrf.exempt(certificates_api.bp)
+    security.csrf.exempt(witness_api.bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(premiums_api.bp)
@@ -65,6 +67,7 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(certificates_api.bp)
+    app.register_blueprint(witness_api.bp)
     app.register_blueprint(verify_page.bp)
     app.register_blueprint(ui.bp)
     return app

@@ -262,6 +262,21 @@ def build_spec() -> dict[str, Any]:
             "parameters": params,
             "responses": {"200": {"description": "public, no login"}},
         }
+    paths["/api/v1/log/cosignatures"] = {
+        "post": {
+            "summary": "A registered witness posts its cosignature of a signed checkpoint",
+            "requestBody": {
+                "required": True,
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "responses": {
+                "200": {"description": "stored; the cosignature is the authentication"},
+                "400": {"description": "malformed cosigned note"},
+                "403": {"description": "unknown witness or bad cosignature"},
+                "404": {"description": "the log signed no checkpoint with this text"},
+            },
+        }
+    }
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

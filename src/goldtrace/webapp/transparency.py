@@ -7,7 +7,9 @@ import base64
 from flask import Blueprint, Response, jsonify, request
 
 from goldtrace.errors import InvalidInput, NotFound
+from goldtrace.ledger import note
 from goldtrace.services import transparency as log
+from goldtrace.services import witnesses
 from goldtrace.webapp.request_state import ctx, db
 
 bp = Blueprint("transparency", __name__, url_prefix="/api/v1")
@@ -42,7 +44,9 @@ def checkpoint() -> Response:
     latest = log.latest_checkpoint(db())
     if latest is None:
         raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
-    return _text(latest.note)
+    # Witnesses' cosignatures travel with the log's own signature, as C2SP notes allow.
+    lines = witnesses.cosignatures_for(db(), latest.size)
+    return _text(note.add_signature_lines(latest.note, lines))
 
 
 @bp.get("/log/entries")
