@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -63,6 +64,13 @@ def ancestry(session: Session, lot_id: str) -> Ancestry:
     return result
 
 
+@lru_cache(maxsize=65_536)
+def _signature_ok(public_key: bytes, event_hash: bytes, sig: bytes) -> bool:
+    # The answer depends only on these three values, so it can be remembered; the body-hash and
+    # prev checks, which read the stored bytes, still run on every request.
+    return verify_event_signature(public_key, event_hash, sig)
+
+
 def _check(session: Session, result: Ancestry) -> None:
     kids = {ev.kid for ev in result.events.values()}
     keys = {
@@ -74,7 +82,7 @@ def _check(session: Session, result: Ancestry) -> None:
         if hashlib.sha256(ev.body).digest() != ev.hash:
             result.problems.append(f"event {seq}: body does not match its hash")
         public = keys.get(ev.kid)
-        if public is None or not verify_event_signature(public, ev.hash, ev.sig):
+        if public is None or not _signature_ok(public, ev.hash, ev.sig):
             result.problems.append(f"event {seq}: signature does not verify")
         for link in json.loads(ev.body).get("prev", []):
             if link not in by_hash:
