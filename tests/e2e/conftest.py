@@ -83,6 +83,16 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: 
     pytest.fail(f"goldtrace serve did not answer {url} within {seconds} s:\n{log.read_text()}")
 
 
+# What `goldtrace demo` printed (accounts, certificate URLs), for tests that need its ids.
+DEMO_OUTPUT: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def demo_output(live_server: str) -> str:
+    """The demo's printout, once the server holding it is up."""
+    return DEMO_OUTPUT[0]
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a server holding a fresh demo ledger."""
@@ -91,6 +101,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _run(["init-db"], env, work)
     demo = _run(["demo"], env, work)
     assert PASSWORD in demo and MINE in demo, demo
+    DEMO_OUTPUT.append(demo)
     port = _free_port()
     log = work / "serve.log"
     with log.open("wb") as out:

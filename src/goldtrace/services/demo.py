@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 from goldtrace.db.models import Organization
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
-from goldtrace.services import accounts, lots, organizations, premiums, registry, transparency
+from goldtrace.services import (
+    accounts,
+    certificates,
+    lots,
+    organizations,
+    premiums,
+    registry,
+    transparency,
+)
 from goldtrace.services.context import Context
 
 DEMO_PASSWORD = "oro-justo-2026"  # noqa: S105 - printed on purpose: demo accounts only
@@ -163,8 +171,12 @@ def load(session: Session, ctx: Context, *, today: date | None = None) -> list[s
     premiums.record_reference_price(
         session, ctx, actor=body, day=today - timedelta(days=30), cents_per_troy_oz=264_000
     )
-    _chain(session, ctx, today)
+    pieces = _chain(session, ctx, today)
     _premiums(session, ctx, today)
+    certified = [
+        certificates.issue(session, ctx, actor=jeweler, lot_id=lot_id, description=description)
+        for jeweler, lot_id, description in pieces
+    ]
     organizations.rotate_key(session, ctx, org_id="andes-trading")
     accounts_lines = _accounts(session, body)
     checkpoint = transparency.cut_checkpoint(session, ctx)
@@ -173,6 +185,9 @@ def load(session: Session, ctx: Context, *, today: date | None = None) -> list[s
         "",
         f"demo accounts (password for all: {DEMO_PASSWORD}):",
         *accounts_lines,
+        "",
+        "certificates (the QR codes lead here):",
+        *(f"  {certificates.verify_url(ctx, cert.id)}" for cert in certified),
         "",
         "latest checkpoint:",
         checkpoint.note.rstrip("\n"),
@@ -227,7 +242,8 @@ def _ship(
     lots.receive_lot(session, ctx, actor=to, lot_id=lot_id, mass_mg=mass)
 
 
-def _chain(session: Session, ctx: Context, today: date) -> None:
+def _chain(session: Session, ctx: Context, today: date) -> list[tuple[str, str, str]]:
+    """Produce, sell, refine and manufacture; return (jeweler, piece lot, description) to certify."""
     day = today - timedelta(days=20)
     cecomip = _register(session, ctx, "cecomip", 1250, 8800, "fairmined", day, "CEC-2026-117")
     cruz = _register(session, ctx, "cruz-pata", 640, 8700, "fairmined", day, "CP-2026-041")
@@ -337,7 +353,7 @@ def _chain(session: Session, ctx: Context, today: date) -> None:
     ).lots
     _ship(session, ctx, parts[0].id, "refineria-sur", "divinas")
     _ship(session, ctx, eco_grain, "refineria-sur", "joyeria-lima")
-    lots.transform(
+    rings = lots.transform(
         session,
         ctx,
         actor="divinas",
@@ -363,8 +379,8 @@ def _chain(session: Session, ctx: Context, today: date) -> None:
             ),
         ],
         alloy_mass_mg=167_000,
-    )
-    lots.transform(
+    ).lots
+    pendants = lots.transform(
         session,
         ctx,
         actor="joyeria-lima",
@@ -388,7 +404,11 @@ def _chain(session: Session, ctx: Context, today: date) -> None:
             ),
         ],
         alloy_mass_mg=245_000,
-    )
+    ).lots
+    return [
+        ("divinas", rings[0].id, "Anillo Illimani, oro Fairmined 18k"),
+        ("joyeria-lima", pendants[0].id, "Colgante Ananea, oro Fairmined Ecológico 18k"),
+    ]
 
 
 # What the committees spent premium on (DOMAIN.md: ARM's reports on Peru).
