@@ -8,7 +8,7 @@ manufacture; nothing is written directly):
   ancestor lots, 5 generations, 283 events.
 - ``deep``: 50 lots registered and sold, merged one after the other (each merge takes the previous
   bar and one more lot), refined, sent and manufactured: 50 + 49 + 1 = 100 ancestor lots, 52
-  generations (the ancestry walk makes a few queries per generation), 203 events.
+  generations (the ancestry is one recursive query, however deep), 203 events.
 
 Their operations are spread over the ledger, which is padded between them to its full size with
 batches of valid events through ``append_many`` (``ledgers.ValidLedger``: organization registrations

@@ -179,6 +179,66 @@ def test_segregation_and_fine_gold_rules(ledger: Session, ctx: Context, chain: C
     assert verify_ledger(ledger, ctx, workers=1).ok
 
 
+def test_provenance_follows_every_generation_and_nothing_beside_it(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    # A bar grown by twelve successive merges (thirteen generations), then split in two; an
+    # unrelated lot is merged elsewhere. The provenance of one half holds exactly its ancestry.
+    sold = []
+    for _ in range(13):
+        lot = register(ledger, ctx, chain.mine, mass_mg=100_000, fineness=9_000)
+        sell(ledger, ctx, lot, chain.mine, chain.trader)
+        sold.append(lot)
+    bars = [sold[0]]
+    for i, lot in enumerate(sold[1:], start=2):
+        bars.append(
+            lots.transform(
+                ledger,
+                ctx,
+                actor=chain.trader,
+                kind="merge",
+                inputs=[bars[-1], lot],
+                outputs=[OutputSpec(id="", form="dore", mass_mg=100_000 * i, fineness=9_000)],
+            )
+            .lots[0]
+            .id
+        )
+    half, other_half = (
+        lot.id
+        for lot in lots.transform(
+            ledger,
+            ctx,
+            actor=chain.trader,
+            kind="split",
+            inputs=[bars[-1]],
+            outputs=[
+                OutputSpec(id="", form="dore", mass_mg=650_000, fineness=9_000),
+                OutputSpec(id="", form="dore", mass_mg=650_000, fineness=9_000),
+            ],
+        ).lots
+    )
+    stranger = register(ledger, ctx, chain.mine, mass_mg=100_000, fineness=9_000)
+    doc = provenance(ledger, half)
+    assert doc["verified"], doc["problems"]
+    assert {lot["id"] for lot in doc["lots"]} == {half, *sold, *bars}
+    assert other_half not in {lot["id"] for lot in doc["lots"]}
+    assert stranger not in {lot["id"] for lot in doc["lots"]}
+    # 13 registrations, 13 first sales (dispatch and receipt), 12 merges and the split (which
+    # names both halves, but only the half asked about is in the ancestry).
+    assert len(doc["events"]) == 13 + 2 * 13 + 12 + 1
+    split = max(doc["events"], key=lambda e: e["seq"])
+    assert split["lots"] == {bars[-1]: "input", half: "output"}
+    assert doc["origins"] == [
+        {
+            "mine": chain.mine,
+            "name": doc["origins"][0]["name"],
+            "region": doc["origins"][0]["region"],
+            "fine_g": "585.000",
+            "share": "1.0000",
+        }
+    ]
+
+
 def test_provenance_of_a_piece_reaches_both_mines_and_verifies(
     ledger: Session, ctx: Context, chain: Chain
 ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goldtrace.db.models import Certificate, Event, OrgKey, Voided
+from goldtrace.db.models import Certificate, Cosignature, Event, OrgKey, Voided, Witness
 from goldtrace.domain import certification as certs
 from goldtrace.domain.book import check_certifiable
 from goldtrace.domain.instants import now_instant
@@ -24,14 +24,15 @@ from goldtrace.domain.quantities import fine_mg, format_fineness, format_mass, f
 from goldtrace.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from goldtrace.ledger import bundle_verifier
 from goldtrace.ledger.bundle_verifier import BUNDLE_FORMAT
+from goldtrace.ledger import note
 from goldtrace.ledger.canonical import canonical, normalize
 from goldtrace.ledger.credentials import VC_CONTEXT, sign_credential
-from goldtrace.services import transparency
+from goldtrace.services import transparency, witnesses
 from goldtrace.services.context import Context
 from goldtrace.services.log import Draft, append, lock_head
 from goldtrace.services.lots import get_lot, view
 from goldtrace.services.organizations import get_org, standard_body_id
-from goldtrace.services.provenance import ancestry, premium_carried, provenance
+from goldtrace.services.provenance import AncestorEvent, ancestry, premium_carried, provenance
 
 
 def new_certificate_id() -> str:
@@ -206,7 +207,9 @@ def revoke(session: Session, ctx: Context, *, actor: str, cert_id: str, reason: 
     return row
 
 
-def _key_closure(session: Session, events: dict[int, Event]) -> list[OrgKey]:
+def _key_closure(
+    session: Session, events: dict[int, AncestorEvent | Event]
+) -> list[OrgKey]:
     """The keys that signed ``events``; the events that installed and retired them are added to
     ``events`` (and so the keys that signed those), until nothing new is needed."""
     keys: dict[str, OrgKey] = {}
@@ -228,12 +231,29 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _cosigned(session: Session, size: int, signed_note: str) -> tuple[str, list[str]]:
+    """The checkpoint's note with the witnesses' cosignature lines, and those witnesses' verifier
+    keys (C2SP form, type 0x04), so that an offline verifier can check every line."""
+    lines = witnesses.cosignatures_for(session, size)
+    if not lines:
+        return signed_note, []
+    rows = session.execute(
+        select(Witness)
+        .join(Cosignature, Cosignature.witness_name == Witness.name)
+        .where(Cosignature.checkpoint_size == size)
+        .order_by(Witness.name)
+    ).scalars()
+    keys = [witnesses.witness_verifier(row).vkey() for row in rows]
+    return note.add_signature_lines(signed_note, lines), keys
+
+
 def bundle(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
     """The offline proof bundle: credential, ancestry events with leaves and inclusion proofs to the
-    latest checkpoint, that checkpoint's note, the keys with their validity, and the status now."""
+    latest checkpoint, that checkpoint's note with its witness cosignatures and the witnesses' keys,
+    the organization keys with their validity, and the status now."""
     row = get_certificate(session, cert_id)
     credential = credential_of(row)
-    events = dict(ancestry(session, row.lot_id).events)
+    events: dict[int, AncestorEvent | Event] = dict(ancestry(session, row.lot_id).events)
     for seq in (row.issued_seq, row.revoked_seq):
         if seq is not None:
             events[seq] = transparency.event(session, seq)
@@ -247,6 +267,7 @@ def bundle(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
         if anchor < checkpoint.size
         else []
     )
+    cosigned, witness_keys = _cosigned(session, checkpoint.size, checkpoint.note)
     return {
         "format": BUNDLE_FORMAT,
         "certificate": cert_id,
@@ -255,7 +276,8 @@ def bundle(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
         "log": {
             "origin": ctx.origin,
             "key": transparency.log_verifier(session, ctx).vkey(),
-            "checkpoint": checkpoint.note,
+            "checkpoint": cosigned,
+            "witnesses": witness_keys,
         },
         "anchor_consistency": [_b64(h) for h in consistency],
         "keys": [

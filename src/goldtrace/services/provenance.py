@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, String, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from goldtrace.db.models import Event, Lot, LotEvent, Obligation, Organization, OrgKey, Voided
 from goldtrace.domain.quantities import format_fineness, format_mass
@@ -18,48 +18,102 @@ from goldtrace.ledger.keys import verify_event_signature
 from goldtrace.services.lots import get_lot
 
 
+class AncestorLot(NamedTuple):
+    """The columns of a lot that provenance and certificates read."""
+
+    id: str
+    form: str
+    mass_mg: int
+    category: str
+    reference: str | None
+    holder_id: str
+    status: str
+    created_seq: int
+    origins: str
+
+
+class AncestorEvent(NamedTuple):
+    """A stored event, as plain values (the columns of ``Event``)."""
+
+    seq: int
+    hash: bytes
+    type: str
+    actor: str
+    occurred_at: str
+    body: bytes
+    kid: str
+    sig: bytes
+    leaf: bytes
+
+
+_LOTS = select(*(getattr(Lot, name) for name in AncestorLot._fields)).where(
+    Lot.id.in_(bindparam("ids", expanding=True))
+)
+_EVENTS = select(*(getattr(Event, name) for name in AncestorEvent._fields)).where(
+    Event.seq.in_(bindparam("seqs", expanding=True))
+)
+
+_KEYS = select(OrgKey.kid, OrgKey.public_key).where(
+    OrgKey.kid.in_(bindparam("kids", expanding=True))
+)
+
+
 @dataclass
 class Ancestry:
-    """Every lot and event a lot descends from, with what checking them found."""
+    """Every lot and event a lot descends from, with what checking them found.
 
-    lots: dict[str, Lot] = field(default_factory=dict)
-    events: dict[int, Event] = field(default_factory=dict)
+    Plain rows rather than ORM objects: a piece's ancestry holds hundreds of them, read on every
+    public request, and nothing here changes them.
+    """
+
+    lots: dict[str, AncestorLot] = field(default_factory=dict)
+    events: dict[int, AncestorEvent] = field(default_factory=dict)
+    bodies: dict[int, dict[str, Any]] = field(default_factory=dict)
     roles: dict[int, dict[str, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+
+def _ancestor_links() -> Select[int, str, str]:
+    """The links of the lot ``:lot_id`` and, recursively, of every input of a transformation that
+    output one of them: every (seq, lot, role) of the lot's ancestry. Built once; the statement
+    cache then reuses its compiled form."""
+    output, source = aliased(LotEvent), aliased(LotEvent)
+    lots = select(bindparam("lot_id", type_=String).label("lot_id")).cte(
+        "ancestor_lots", recursive=True
+    )
+    lots = lots.union(
+        select(source.lot_id)
+        .join(output, output.seq == source.seq)
+        .join(lots, output.lot_id == lots.c.lot_id)
+        .where(output.role == "output", source.role == "input")
+    )
+    return select(LotEvent.seq, LotEvent.lot_id, LotEvent.role).where(
+        LotEvent.lot_id.in_(select(lots.c.lot_id))
+    )
+
+
+_ANCESTOR_LINKS = _ancestor_links()
 
 
 def ancestry(session: Session, lot_id: str) -> Ancestry:
     """Collect the lot, every lot its gold came through, and every event that touched them.
 
-    Walks back through transformations breadth-first, one query per kind of row per generation.
+    The whole walk back through transformations is one recursive query, however many generations
+    the gold went through; the events, lots and keys are then one query each.
     """
     result = Ancestry()
-    result.lots[lot_id] = get_lot(session, lot_id)
-    frontier = [lot_id]
-    while frontier:
-        links = (
-            session.execute(select(LotEvent).where(LotEvent.lot_id.in_(frontier))).scalars().all()
-        )
-        new_seqs = {link.seq for link in links} - result.events.keys()
-        for link in links:
-            result.roles.setdefault(link.seq, {})[link.lot_id] = link.role
-        created_by = [link.seq for link in links if link.role == "output"]
-        if new_seqs:
-            found = session.execute(select(Event).where(Event.seq.in_(new_seqs))).scalars()
-            result.events.update({ev.seq: ev for ev in found})
-        inputs = (
-            session.execute(
-                select(LotEvent).where(LotEvent.seq.in_(created_by), LotEvent.role == "input")
-            )
-            .scalars()
-            .all()
-            if created_by
-            else []
-        )
-        frontier = sorted({i.lot_id for i in inputs} - result.lots.keys())
-        if frontier:
-            parents = session.execute(select(Lot).where(Lot.id.in_(frontier))).scalars()
-            result.lots.update({lot.id: lot for lot in parents})
+    links = session.execute(_ANCESTOR_LINKS, {"lot_id": lot_id}).all()
+    for seq, lot, role in links:
+        result.roles.setdefault(seq, {})[lot] = role
+    ids = sorted({lot for _, lot, _ in links} | {lot_id})
+    rows = session.execute(_LOTS, {"ids": ids})
+    result.lots = {row[0]: AncestorLot(*row) for row in rows}
+    if lot_id not in result.lots:
+        get_lot(session, lot_id)  # raises NotFound
+    if result.roles:
+        found = session.execute(_EVENTS, {"seqs": sorted(result.roles)})
+        result.events = {row[0]: AncestorEvent(*row) for row in found}
+    result.bodies = {seq: json.loads(ev.body) for seq, ev in result.events.items()}
     _check(session, result)
     return result
 
@@ -73,9 +127,8 @@ def _signature_ok(public_key: bytes, event_hash: bytes, sig: bytes) -> bool:
 
 def _check(session: Session, result: Ancestry) -> None:
     kids = {ev.kid for ev in result.events.values()}
-    keys = {
-        k.kid: k.public_key
-        for k in session.execute(select(OrgKey).where(OrgKey.kid.in_(kids))).scalars()
+    keys: dict[str, bytes] = {
+        kid: key for kid, key in session.execute(_KEYS, {"kids": sorted(kids)})
     }
     by_hash = {ev.hash.hex(): ev.seq for ev in result.events.values()}
     for seq, ev in sorted(result.events.items()):
@@ -84,7 +137,7 @@ def _check(session: Session, result: Ancestry) -> None:
         public = keys.get(ev.kid)
         if public is None or not _signature_ok(public, ev.hash, ev.sig):
             result.problems.append(f"event {seq}: signature does not verify")
-        for link in json.loads(ev.body).get("prev", []):
+        for link in result.bodies[seq].get("prev", []):
             if link not in by_hash:
                 result.problems.append(f"event {seq}: prev {link[:12]}… is not in the ancestry")
             elif by_hash[link] >= seq:
@@ -110,7 +163,7 @@ def provenance(session: Session, lot_id: str) -> dict[str, Any]:
     events: list[dict[str, Any]] = []
     edges: list[dict[str, int]] = []
     for seq, ev in sorted(found.events.items()):
-        body = json.loads(ev.body)
+        body = found.bodies[seq]
         events.append(
             {
                 "seq": seq,
