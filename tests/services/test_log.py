@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from builders import ledger_with_events, register_mines
 from goldtrace.db.models import Checkpoint, Event, LogHead, LogNode
+from goldtrace.domain.organizations import OrgProfile
 from goldtrace.errors import InvalidInput, PermissionDenied
 from goldtrace.ledger import merkle, note
 from goldtrace.ledger.envelope import LeafEnvelope
-from goldtrace.ledger.keys import verify_event_signature
+from goldtrace.ledger.keys import b64, key_id, public_bytes, verify_event_signature
 from goldtrace.services import organizations, transparency
 from goldtrace.services.context import Context
 from goldtrace.services.log import Draft, append_many
@@ -91,6 +93,36 @@ def test_batch_append_lands_in_order_with_one_head_update(ledger: Session, ctx: 
     assert append_many(ledger, ctx, []) == []
     rows = [organizations.rotate_key(ledger, ctx, org_id=m) for m in mines]
     assert transparency.head(ledger).size == before + len(rows)
+    assert verify_ledger(ledger, ctx, workers=1).ok
+
+
+def test_a_large_batch_lands_byte_for_byte_as_recorded(ledger: Session, ctx: Context) -> None:
+    # Large enough for PostgreSQL's COPY path; SQLite takes the same rows through executemany.
+    drafts = []
+    for i in range(70):
+        public = public_bytes(Ed25519PrivateKey.generate())
+        profile = OrgProfile(id=f"batch-{i:02d}", name=f"Batch mine {i}", kind="mine", miners=3)
+        drafts.append(
+            Draft(
+                type="org.register",
+                actor="arm",
+                fields={
+                    "org": profile.as_json(),
+                    "key": {"kid": key_id(public), "public": b64(public)},
+                },
+            )
+        )
+    recorded = append_many(ledger, ctx, drafts)
+    assert [r.seq for r in recorded] == list(range(1, 71))
+    stored = ledger.execute(select(Event).where(Event.seq >= 1).order_by(Event.seq)).scalars().all()
+    assert [(e.seq, e.hash, e.body, e.kid, e.sig, e.leaf, e.logged_at) for e in stored] == [
+        (r.seq, r.hash, r.body, r.kid, r.sig, r.leaf, r.logged_at) for r in recorded
+    ]
+    assert {e.type for e in stored} == {"org.register"} and {e.actor for e in stored} == {"arm"}
+    hashes = [merkle.leaf_hash(leaf) for leaf in leaves(ledger)]
+    assert transparency.head(ledger).root == merkle.root(hashes)
+    node_count = len(ledger.execute(select(LogNode.level)).all())
+    assert node_count == 2 * 71 - bin(71).count("1")
     assert verify_ledger(ledger, ctx, workers=1).ok
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, LogHead, LogNode, OrgKey
@@ -81,24 +81,28 @@ def append(session: Session, ctx: Context, draft: Draft) -> Recorded:
 def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list[Recorded]:
     """Sign and append events in order under one lock of the head; return them as recorded.
 
-    Raises PermissionDenied when an actor has no current key the server holds.
+    The events of one call are logged at one instant (the leaves' ``time``): they land in one
+    transaction. Raises PermissionDenied when an actor has no current key the server holds.
     """
     if not drafts:
         return []
     head_row = lock_head(session)
     head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
-    signers: dict[str, tuple[str, Ed25519PrivateKey]] = {}
+    signers = _custodial_signers(
+        session, ctx, {draft.actor for draft in drafts if draft.signer is None}
+    )
     events: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
     recorded: list[Recorded] = []
     rekeyed: set[str] = set()
+    logged_at = now_instant()
     for draft in drafts:
         if draft.actor in rekeyed:
             # The key rows change only after the append; a later draft would be signed with the old key.
             raise InvalidInput("a batch may not continue after a key event of the same actor")
         if draft.type.startswith("key."):
             rekeyed.add(draft.actor if draft.type == "key.rotate" else str(draft.fields.get("org")))
-        occurred_at = draft.occurred_at or now_instant()
+        occurred_at = draft.occurred_at or logged_at
         encoded = encode(
             build_body(
                 type=draft.type,
@@ -108,9 +112,9 @@ def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list
                 fields=draft.fields,
             )
         )
-        kid, private_key = draft.signer or _custodial_signer(session, ctx, draft.actor, signers)
+        kid, private_key = draft.signer or signers[draft.actor]
         sig = sign_event(private_key, encoded.hash)
-        rec = _log(head, ctx.origin, encoded.hash, encoded.body, kid, sig, nodes)
+        rec = _log(head, ctx.origin, encoded.hash, encoded.body, kid, sig, nodes, logged_at)
         events.append(
             {
                 "seq": rec.seq,
@@ -122,7 +126,7 @@ def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list
                 "kid": kid,
                 "sig": sig,
                 "leaf": rec.leaf,
-                "logged_at": rec.logged_at,
+                "logged_at": logged_at,
             }
         )
         recorded.append(rec)
@@ -151,7 +155,7 @@ def append_presigned(
         )
     head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
     nodes: list[dict[str, Any]] = []
-    rec = _log(head, ctx.origin, event_hash, body, kid, sig, nodes)
+    rec = _log(head, ctx.origin, event_hash, body, kid, sig, nodes, now_instant())
     row = {
         "seq": rec.seq,
         "hash": event_hash,
@@ -176,9 +180,9 @@ def _log(
     kid: str,
     sig: bytes,
     nodes: list[dict[str, Any]],
+    logged_at: str,
 ) -> Recorded:
     seq = head.size
-    logged_at = now_instant()
     leaf = LeafEnvelope(
         origin=origin, seq=seq, time=logged_at, event_hash=event_hash, kid=kid, sig=sig
     ).to_bytes()
@@ -200,8 +204,16 @@ def _write(
     # Core statements on the session's connection: the ORM's bulk machinery adds nothing here and
     # costs more than the inserts themselves on the single-writer path.
     connection = session.connection()
-    connection.execute(_INSERT_EVENT, events)
-    connection.execute(_INSERT_NODE, nodes)
+    if connection.dialect.name == "postgresql" and len(events) >= _COPY_THRESHOLD:
+        # COPY carries a batch in one stream; executemany pays a round trip's worth of protocol
+        # work per row, which on PostgreSQL costs more than signing the event.
+        driver = connection.connection.driver_connection
+        _copy(driver, "event", _EVENT_COLUMNS, events)
+        _copy(driver, "log_node", _NODE_COLUMNS, nodes)
+    else:
+        connection.execute(_INSERT_EVENT, events)
+        if nodes:
+            connection.execute(_INSERT_NODE, nodes)
     connection.execute(
         update(LogHead)
         .where(LogHead.id == 1)
@@ -216,6 +228,32 @@ def _write(
 
 _INSERT_EVENT = insert(Event)
 _INSERT_NODE = insert(LogNode)
+_COPY_THRESHOLD = 32
+_EVENT_COLUMNS = {
+    "seq": "int8",
+    "hash": "bytea",
+    "type": "text",
+    "actor": "text",
+    "occurred_at": "text",
+    "body": "bytea",
+    "kid": "text",
+    "sig": "bytea",
+    "leaf": "bytea",
+    "logged_at": "text",
+}
+_NODE_COLUMNS = {"level": "int2", "idx": "int8", "hash": "bytea"}
+
+
+def _copy(driver: Any, table: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> None:
+    """Stream ``rows`` into ``table`` with PostgreSQL's binary COPY (psycopg 3)."""
+    if not rows:
+        return
+    names = list(columns)
+    statement = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(list(columns.values()))
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _current_key(session: Session, org_id: str) -> OrgKey | None:
@@ -224,24 +262,31 @@ def _current_key(session: Session, org_id: str) -> OrgKey | None:
     ).scalar_one_or_none()
 
 
-def _custodial_signer(
-    session: Session,
-    ctx: Context,
-    actor: str,
-    cache: dict[str, tuple[str, Ed25519PrivateKey]],
-) -> tuple[str, Ed25519PrivateKey]:
-    if actor in cache:
-        return cache[actor]
-    key = _current_key(session, actor)
-    if key is None:
-        raise PermissionDenied(f"organization {actor} has no valid signing key", code="no_key")
-    if key.private_key_sealed is None:
-        raise PermissionDenied(
-            f"organization {actor} keeps its own key: submit events signed with it",
-            code="self_signed_only",
-        )
-    cache[actor] = (key.kid, ctx.seal.open(key.private_key_sealed, key.kid))
-    return cache[actor]
+def _custodial_signers(
+    session: Session, ctx: Context, actors: set[str]
+) -> dict[str, tuple[str, Ed25519PrivateKey]]:
+    """The current key id and private key of each actor, read in one query."""
+    if not actors:
+        return {}
+    rows = session.execute(_CURRENT_KEYS, {"orgs": sorted(actors)}).all()
+    found = {org: (kid, sealed) for org, kid, sealed in rows}
+    signers: dict[str, tuple[str, Ed25519PrivateKey]] = {}
+    for actor in sorted(actors):
+        if actor not in found:
+            raise PermissionDenied(f"organization {actor} has no valid signing key", code="no_key")
+        kid, sealed = found[actor]
+        if sealed is None:
+            raise PermissionDenied(
+                f"organization {actor} keeps its own key: submit events signed with it",
+                code="self_signed_only",
+            )
+        signers[actor] = (kid, ctx.seal.open(sealed, kid))
+    return signers
+
+
+_CURRENT_KEYS = select(OrgKey.org_id, OrgKey.kid, OrgKey.private_key_sealed).where(
+    OrgKey.org_id.in_(bindparam("orgs", expanding=True)), OrgKey.valid_until_seq.is_(None)
+)
 
 
 def _split(frontier: bytes) -> list[bytes]:
