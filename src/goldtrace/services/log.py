@@ -201,13 +201,16 @@ def _write(
     events: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
 ) -> None:
-    # Core statements on the session's connection: the ORM's bulk machinery adds nothing here and
-    # costs more than the inserts themselves on the single-writer path.
+    # The rows go to the database driver directly: the ORM's bulk machinery, and even Core's
+    # per-row parameter processing, cost more than the inserts themselves.
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(events) >= _COPY_THRESHOLD:
-        # COPY carries a batch in one stream; executemany pays a round trip's worth of protocol
-        # work per row, which on PostgreSQL costs more than signing the event.
-        driver = connection.connection.driver_connection
+    driver: Any = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        driver.executemany(_SQLITE_INSERT_EVENT, [[e[c] for c in _EVENT_COLUMNS] for e in events])
+        driver.executemany(_SQLITE_INSERT_NODE, [[n[c] for c in _NODE_COLUMNS] for n in nodes])
+    elif len(events) >= _COPY_THRESHOLD:
+        # PostgreSQL: COPY carries a batch in one stream, where executemany pays a round trip's
+        # worth of protocol work per row (more than signing the event).
         _copy(driver, "event", _EVENT_COLUMNS, events)
         _copy(driver, "log_node", _NODE_COLUMNS, nodes)
     else:
@@ -242,6 +245,11 @@ _EVENT_COLUMNS = {
     "logged_at": "text",
 }
 _NODE_COLUMNS = {"level": "int2", "idx": "int8", "hash": "bytea"}
+_SQLITE_INSERT_EVENT = (
+    "INSERT INTO event (seq, hash, type, actor, occurred_at, body, kid, sig, leaf, logged_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQLITE_INSERT_NODE = "INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)"
 
 
 def _copy(driver: Any, table: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> None:
