@@ -19,15 +19,16 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, inspect, select, table
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from builders import Chain, bearer, certified_chain, move, register, sell
-from goldtrace.db.models import LogHead, Lot, SaleTerms
+from builders import Chain, bearer, certified_chain, move, register
+from goldtrace.db.models import Lot, SaleTerms
 from goldtrace.domain.events import SaleTerms as Terms
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services import lots, organizations
 from goldtrace.services.context import Context
+from lot_states import fill, in_transit_to_trader, mine_lot, refiner_lot, state, trader_lot
 
 AUDITOR = "auditora"
 
@@ -67,63 +68,7 @@ def headers_for(session: Session, caller: str) -> dict[str, str]:
     return bearer(session, *who)
 
 
-def state(session: Session) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
-    """Rows in every table, and every lot's mutable state, read fresh from the database."""
-    names = sorted(inspect(session.connection()).get_table_names())
-    counts = {
-        name: session.execute(select(func.count()).select_from(table(name))).scalar_one()
-        for name in names
-    }
-    counts["log size"] = session.execute(select(LogHead.size)).scalar_one()
-    rows = session.execute(
-        select(
-            Lot.id,
-            Lot.status,
-            Lot.holder_id,
-            Lot.in_transit_to,
-            Lot.mass_mg,
-            Lot.fineness,
-            Lot.head,
-            Lot.updated_seq,
-        ).order_by(Lot.id)
-    ).all()
-    return counts, [tuple(r) for r in rows]
-
-
 # --- the state each endpoint is called in ------------------------------------------------------
-
-
-def mine_lot(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """A lot registered and held by the mine; {seq} is its registration."""
-    lot_id = register(session, ctx, chain.mine)
-    return {"lot": lot_id, "seq": str(lots.get_lot(session, lot_id).created_seq)}
-
-
-def in_transit_to_trader(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    values = mine_lot(session, ctx, chain)
-    lots.dispatch_lot(
-        session,
-        ctx,
-        actor=chain.mine,
-        lot_id=values["lot"],
-        to=chain.trader,
-        price=85_000_000,
-        reference_price=85_000_000,
-    )
-    return values
-
-
-def trader_lot(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """A lot the mine sold to the trader, received: mine and trader acted on it, nobody else."""
-    values = mine_lot(session, ctx, chain)
-    sell(session, ctx, values["lot"], chain.mine, chain.trader)
-    return values
-
-
-def refiner_lot(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    values = trader_lot(session, ctx, chain)
-    move(session, ctx, values["lot"], chain.trader, chain.refiner)
-    return values
 
 
 @dataclass(frozen=True)
@@ -241,16 +186,6 @@ ENDPOINTS = [
         denied_code="not_author",
     ),
 ]
-
-
-def fill(value: Any, values: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format_map(values)
-    if isinstance(value, list):
-        return [fill(v, values) for v in value]
-    if isinstance(value, dict):
-        return {k: fill(v, values) for k, v in value.items()}
-    return value
 
 
 @pytest.mark.parametrize("caller", list(CALLERS))

@@ -9,45 +9,38 @@ consumed or voided.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, inspect, select, table
 from sqlalchemy.orm import Session
 
-from builders import FAR_FUTURE, FAR_PAST, Chain, bearer, certified_chain, move, register, sell
-from goldtrace.db.models import LogHead, Lot
+from builders import FAR_FUTURE, FAR_PAST, Chain, bearer, certified_chain, register
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services import lots, organizations, registry
 from goldtrace.services.context import Context
-
-# The state a case needs: builds it and returns the values its path and body refer to ({lot}, {seq}).
-Setup = Callable[[Session, Context, Chain], dict[str, str]]
+from lot_states import (
+    Setup,
+    fill,
+    in_transit_to_refiner,
+    in_transit_to_trader,
+    mine_lot,
+    refiner_lot,
+    state,
+    trader_lot,
+)
 
 
 def nothing(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
     return {}
 
 
-def mine_lot(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """A 1000 g lot at 900 per mille, registered and held by the mine."""
-    return {"lot": register(session, ctx, chain.mine)}
-
-
-def mine_lot_with_seq(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """A lot held by the mine, and the seq of its registration (nothing builds on it yet)."""
-    lot_id = register(session, ctx, chain.mine)
-    return {"lot": lot_id, "seq": str(lots.get_lot(session, lot_id).created_seq)}
-
-
 def built_upon(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
     """A registration that a later dispatch builds on."""
-    values = mine_lot_with_seq(session, ctx, chain)
+    values = mine_lot(session, ctx, chain)
     lots.dispatch_lot(
         session,
         ctx,
@@ -62,44 +55,8 @@ def built_upon(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
 
 def voided(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
     """A registration the mine has already voided."""
-    values = mine_lot_with_seq(session, ctx, chain)
+    values = mine_lot(session, ctx, chain)
     lots.void_event(session, ctx, actor=chain.mine, seq=int(values["seq"]), reason="typo")
-    return values
-
-
-def in_transit_to_trader(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """The mine's first sale, dispatched to the trader and not yet received."""
-    values = mine_lot(session, ctx, chain)
-    lots.dispatch_lot(
-        session,
-        ctx,
-        actor=chain.mine,
-        lot_id=values["lot"],
-        to=chain.trader,
-        price=85_000_000,
-        reference_price=85_000_000,
-    )
-    return values
-
-
-def trader_lot(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """A lot the trader bought from the mine and received."""
-    values = mine_lot(session, ctx, chain)
-    sell(session, ctx, values["lot"], chain.mine, chain.trader)
-    return values
-
-
-def in_transit_to_refiner(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """A lot the trader dispatched to the refiner, not yet received (the trader still holds it)."""
-    values = trader_lot(session, ctx, chain)
-    lots.dispatch_lot(session, ctx, actor=chain.trader, lot_id=values["lot"], to=chain.refiner)
-    return values
-
-
-def refiner_lot(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """A 1000 g lot at 900 per mille (900 g fine, plain Fairmined) held by the refiner."""
-    values = trader_lot(session, ctx, chain)
-    move(session, ctx, values["lot"], chain.trader, chain.refiner)
     return values
 
 
@@ -381,7 +338,7 @@ CASES = [
         actor="refiner",
         setup=refiner_lot,
     ),
-    case("missing void reason", "POST", VOID, {}, 400, "invalid_input", setup=mine_lot_with_seq),
+    case("missing void reason", "POST", VOID, {}, 400, "invalid_input", setup=mine_lot),
     case(
         "blank void reason",
         "POST",
@@ -389,7 +346,7 @@ CASES = [
         {"reason": "   "},
         400,
         "invalid_input",
-        setup=mine_lot_with_seq,
+        setup=mine_lot,
     ),
     case(
         "reference of 101 characters",
@@ -406,7 +363,7 @@ CASES = [
         {"reason": "r" * 501},
         400,
         "invalid_input",
-        setup=mine_lot_with_seq,
+        setup=mine_lot,
     ),
     case("unknown form", "POST", LOTS, lot_with(form="nugget"), 400, "invalid_input"),
     case("unknown category", "POST", LOTS, lot_with(category="platinum"), 400, "invalid_input"),
@@ -901,43 +858,9 @@ CASES = [
         403,
         "not_author",
         actor="trader",
-        setup=mine_lot_with_seq,
+        setup=mine_lot,
     ),
 ]
-
-
-def fill(value: Any, values: dict[str, str]) -> Any:
-    """``value`` with the placeholders {lot} and {seq} in its strings replaced."""
-    if isinstance(value, str):
-        return value.format_map(values) if "{" in value else value
-    if isinstance(value, list):
-        return [fill(v, values) for v in value]
-    if isinstance(value, dict):
-        return {k: fill(v, values) for k, v in value.items()}
-    return value
-
-
-def state(session: Session) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
-    """Rows in every table, and every lot's mutable state, read fresh from the database."""
-    names = sorted(inspect(session.connection()).get_table_names())
-    counts = {
-        name: session.execute(select(func.count()).select_from(table(name))).scalar_one()
-        for name in names
-    }
-    counts["log size"] = session.execute(select(LogHead.size)).scalar_one()
-    rows = session.execute(
-        select(
-            Lot.id,
-            Lot.status,
-            Lot.holder_id,
-            Lot.in_transit_to,
-            Lot.mass_mg,
-            Lot.fineness,
-            Lot.head,
-            Lot.updated_seq,
-        ).order_by(Lot.id)
-    ).all()
-    return counts, [tuple(r) for r in rows]
 
 
 @pytest.mark.parametrize("bad", CASES)
