@@ -360,12 +360,28 @@ def _read_password() -> str:
     return password
 
 
+def _witness_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return tuple(bundle_verifier.witness_key_arg(key) for key in keys)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--witness-key") from None
+
+
 @cli.command("verify-bundle")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--log-key", default=None, help="The log's verifier key, obtained independently.")
-def verify_bundle(file: str, log_key: str | None) -> None:
+@click.option(
+    "--witness-key",
+    "witness_keys",
+    multiple=True,
+    metavar="VKEY",
+    callback=lambda _ctx, _param, keys: _witness_keys(keys),
+    help="A witness's cosignature verifier key (repeatable): that witness must have cosigned.",
+)
+def verify_bundle(file: str, log_key: str | None, witness_keys: tuple[str, ...]) -> None:
     """Verify a certificate proof bundle offline (no database, no network); exit 0 only if valid."""
     args = [file] + (["--log-key", log_key] if log_key else [])
+    args += [arg for key in witness_keys for arg in ("--witness-key", key)]
     sys.exit(bundle_verifier.main(args))
 
 
@@ -373,12 +389,22 @@ def verify_bundle(file: str, log_key: str | None) -> None:
 @click.option("--scope", "scope_text", required=True, help="ledger, org:ID or lot:ID")
 @click.option("--from", "start", default=None, help="YYYY-MM-DD (inclusive)")
 @click.option("--until", default=None, help="YYYY-MM-DD (inclusive)")
-@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "json", "epcis"]))
+@click.option("--format", "fmt", required=True, type=click.Choice(exports.FORMATS))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--lang",
+    default="es",
+    show_default=True,
+    type=click.Choice(exports.LANGUAGES),
+    help="Language of the PDF.",
+)
 def export_report(
-    scope_text: str, start: str | None, until: str | None, fmt: str, out: str
+    scope_text: str, start: str | None, until: str | None, fmt: str, out: str, lang: str
 ) -> None:
-    """Write a chain-of-custody report (CSV zip, JSON) or a GS1 EPCIS 2.0 document."""
+    """Write a chain-of-custody report (PDF, CSV zip, JSON) or a GS1 EPCIS 2.0 document.
+
+    On a terminal a progress bar shows the events written out of the scope's total.
+    """
     kind, _, key = scope_text.partition(":")
     if kind not in ("ledger", "org", "lot") or (kind == "ledger") != (key == ""):
         raise click.BadParameter("use ledger, org:ID or lot:ID", param_hint="--scope")
@@ -388,23 +414,35 @@ def export_report(
         start=_date(start, "from") if start else None,
         until=_date(until, "until") if until else None,
     )
+    # Only a person watching a terminal gets the bar (and pays for counting the scope first).
     show = sys.stderr.isatty()
-
-    def progress(count: int) -> None:
-        if show:
-            click.echo(f"\r{count} events", nl=False, err=True)
-
     with _transaction() as (session, ctx):
-        count = exports.export(
-            session,
-            scope=scope,
-            fmt=fmt,
-            out=Path(out),
-            base_url=ctx.settings.base_url,
-            progress=progress,
-        )
-    if show:
-        click.echo("", err=True)
+        total = exports.count_events(session, scope=scope, fmt=fmt) if show else 0
+        with click.progressbar(
+            length=total,
+            label=f"{fmt} export",
+            show_pos=True,
+            show_percent=True,
+            file=sys.stderr,
+            hidden=not show,
+        ) as bar:
+
+            def progress(written: int) -> None:
+                bar.update(written - bar.pos)
+
+            count = exports.export(
+                session,
+                scope=scope,
+                fmt=fmt,
+                out=Path(out),
+                base_url=ctx.settings.base_url,
+                lang=lang,
+                progress=progress,
+            )
+            # The report formats build the whole report at once; this also ends the bar at 100 %.
+            bar.update(count - bar.pos)
+            bar.finish()
+            bar.render_progress()
     click.echo(f"{fmt} export of {scope_text}: {count} events written to {out}")
 
 

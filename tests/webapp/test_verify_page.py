@@ -7,10 +7,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from builders import certified_chain
+from builders import bearer, certified_chain
 from certificate_builders import make_piece
 from goldtrace.services import certificates
 from goldtrace.services.context import Context
+from goldtrace.webapp.verify_page import view_cache
 
 
 @pytest.fixture
@@ -46,3 +47,24 @@ def test_qr_codes_and_card(page: FlaskClient, cert_id: str) -> None:
 def test_unknown_certificate_is_a_404_page(page: FlaskClient) -> None:
     res = page.get("/v/GTC-NONE-XXXX")
     assert res.status_code == 404 and res.mimetype == "text/html"
+
+
+def test_the_page_is_cached_until_a_revocation_shows_at_once(
+    app: Flask, page: FlaskClient, ledger: Session, cert_id: str
+) -> None:
+    assert 'data-verdict="valid"' in page.get(f"/v/{cert_id}").get_data(as_text=True)
+    assert page.get(f"/api/v1/certificates/{cert_id}").json["verdict"] == "valid"
+    assert 'data-verdict="valid"' in page.get(f"/v/{cert_id}").get_data(as_text=True)
+    info = view_cache(app).info()
+    assert (info.hits, info.misses) == (2, 1)
+
+    issuer = certificates.get_certificate(ledger, cert_id).issuer_id
+    res = page.post(
+        f"/api/v1/certificates/{cert_id}/revoke",
+        json={"reason": "returned"},
+        headers=bearer(ledger, issuer),
+    )
+    assert res.status_code == 200, res.json
+    html = page.get(f"/v/{cert_id}").get_data(as_text=True)
+    assert 'data-verdict="revoked"' in html and "returned" in html
+    assert page.get(f"/api/v1/certificates/{cert_id}").json["verdict"] == "revoked"

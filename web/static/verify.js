@@ -1,12 +1,12 @@
-// Live progress of a ledger verification (web/templates/oversight/ledger.html).
-// Polls the job's JSON status, moves the <progress> bar, and reloads the page when the job ends so
-// that the server shows the verdict in the reader's language. Without this script the page offers
-// a refresh link that shows the same state.
+// Live progress of a background job: a ledger verification (web/templates/oversight/ledger.html)
+// or a report export (web/templates/reports/index.html). Polls the job's JSON status, moves the
+// <progress> bar, and reloads the page when the job ends so that the server shows the outcome in the
+// reader's language. Without this script the page offers a refresh link that shows the same state.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
-  const box = document.querySelector("[data-verify-status]");
+  const box = document.querySelector("[data-verify-status], [data-job-status]");
   if (!box) return;
-  const url = box.dataset.verifyStatus;
+  const url = box.dataset.verifyStatus || box.dataset.jobStatus;
   const bar = box.querySelector("progress");
   const done = box.querySelector("[data-done]");
   const total = box.querySelector("[data-total]");

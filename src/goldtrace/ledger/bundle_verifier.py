@@ -6,6 +6,9 @@ FILE`` or ``python bundle_verifier.py FILE``. It uses no database and no network
 
 - the credential's ``eddsa-jcs-2022`` Data Integrity proof against its Multikey verification method;
 - the checkpoint's C2SP signed note against the log key (pin the key with ``--log-key``);
+- every witness cosignature on that note (C2SP tlog-cosignature) against the witness keys the bundle
+  carries or the auditor pins (``--witness-key``); a cosignature by a witness whose key is in neither is
+  reported as unverified, never counted as checked;
 - every event: its body hashes to its hash, its log leaf commits to that hash, signature and key, and its
   RFC 9162 inclusion proof leads to the checkpoint's root at the checkpoint's size;
 - every event signature, by a key of the bundle valid at the event's ``seq``, and each key's history
@@ -39,6 +42,8 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
 _MULTIKEY_ED25519 = b"\xed\x01"
 _KEY_EVENTS = ("org.register", "key.rotate", "key.register", "key.revoke")
+_NOTE_ED25519 = 0x01
+_NOTE_COSIGNATURE = 0x04
 
 
 class CheckFailed(Exception):
@@ -249,12 +254,57 @@ def note_key_id(name: str, public_key: bytes, sig_type: int) -> bytes:
 
 @dataclass(frozen=True)
 class SignedCheckpoint:
-    """A checkpoint whose log signature verified, and how many other signature lines it carries."""
+    """A checkpoint whose log signature verified, its note text and its other signature lines
+    (``(signer name, key id || payload)``: the witnesses' cosignatures)."""
 
     origin: str
     size: int
     root: bytes
     cosignatures: int
+    text: str = ""
+    others: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass(frozen=True)
+class NoteKey:
+    """A C2SP note verifier key ``name+hexid+base64(type || key)``."""
+
+    name: str
+    key_id: bytes
+    public: bytes
+    sig_type: int
+
+
+def note_key(vkey: str, sig_type: int, code: str) -> NoteKey:
+    """Parse a verifier key of ``sig_type`` (0x01 log, 0x04 witness); CheckFailed(code) otherwise."""
+    parts = vkey.split("+", 2) if isinstance(vkey, str) else []
+    if len(parts) != 3 or len(parts[1]) != 8:
+        raise CheckFailed(code, f"malformed verifier key {str(vkey)[:80]!r}")
+    try:
+        name, key_id, raw = parts[0], bytes.fromhex(parts[1]), _b64(parts[2], "verifier key")
+    except (ValueError, CheckFailed):
+        raise CheckFailed(code, f"malformed verifier key {vkey[:80]!r}") from None
+    if len(raw) != 33 or raw[0] != sig_type or note_key_id(name, raw[1:], sig_type) != key_id:
+        kind = "an Ed25519 note" if sig_type == _NOTE_ED25519 else "a cosignature (0x04)"
+        raise CheckFailed(code, f"{name}: not a consistent {kind} verifier key")
+    return NoteKey(name, key_id, raw[1:], sig_type)
+
+
+def verify_cosignature(text: str, blob: bytes, key: NoteKey) -> int:
+    """Check one C2SP tlog-cosignature (``key id || 8-byte timestamp || Ed25519 signature`` over
+    ``"cosignature/v1\ntime <t>\n" || checkpoint text``); return its timestamp, CheckFailed if bad."""
+    if blob[:4] != key.key_id:
+        raise CheckFailed("witness_cosignature", f"the line of {key.name} is for another key")
+    if len(blob) != 4 + 8 + 64:
+        raise CheckFailed("witness_cosignature", f"the cosignature by {key.name} is malformed")
+    timestamp = int.from_bytes(blob[4:12], "big")
+    message = f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+    if timestamp >= 2**63 or not _ed25519_ok(key.public, blob[12:], message):
+        raise CheckFailed(
+            "witness_cosignature",
+            f"the cosignature by {key.name} does not verify over the checkpoint",
+        )
+    return timestamp
 
 
 def verify_checkpoint(note: str, vkey: str) -> SignedCheckpoint:
@@ -269,7 +319,7 @@ def verify_checkpoint(note: str, vkey: str) -> SignedCheckpoint:
     if not sep or not sigs.endswith("\n"):
         raise CheckFailed("checkpoint_signature", "the checkpoint is not a signed note")
     text += "\n"
-    verified, others = False, 0
+    verified, others = False, []
     for line in sigs[:-1].split("\n"):
         if not line.startswith("\u2014 "):
             raise CheckFailed("checkpoint_signature", "malformed signature line")
@@ -278,13 +328,14 @@ def verify_checkpoint(note: str, vkey: str) -> SignedCheckpoint:
         if signer == name and sig[:4] == bytes.fromhex(parts[1]):
             verified = verified or _ed25519_ok(raw[1:], sig[4:], text.encode())
         else:
-            others += 1
+            others.append((signer, sig))
     if not verified:
         raise CheckFailed("checkpoint_signature", "no valid signature by the log key")
     lines = text[:-1].split("\n")
     if len(lines) < 3 or lines[0] != name or not lines[1].isdigit():
         raise CheckFailed("checkpoint_signature", "the note is not a checkpoint of this log")
-    return SignedCheckpoint(lines[0], int(lines[1]), _b64(lines[2], "root"), others)
+    root = _b64(lines[2], "root")
+    return SignedCheckpoint(lines[0], int(lines[1]), root, len(others), text, tuple(others))
 
 
 # --- the bundle ---------------------------------------------------------------------------------
@@ -292,10 +343,14 @@ def verify_checkpoint(note: str, vkey: str) -> SignedCheckpoint:
 
 @dataclass
 class Report:
-    """What was checked, and the failures found (code, message)."""
+    """What was checked, the failures found (code, message), what could not be checked and is not a
+    failure (code, message), and each witness that cosigned: ``verified``, ``failed`` or
+    ``unverified`` (no key for it)."""
 
     checked: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    witnesses: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -327,8 +382,14 @@ def _record(report: Report, label: str, check: Any) -> Any:
     return result
 
 
-def verify_bundle(bundle: Any, *, log_key: str | None = None) -> Report:
-    """Check everything a bundle claims; the report lists what passed and what failed, and why."""
+def verify_bundle(
+    bundle: Any, *, log_key: str | None = None, witness_keys: Sequence[str] = ()
+) -> Report:
+    """Check everything a bundle claims; the report lists what passed and what failed, and why.
+
+    ``log_key`` pins the log's verifier key; ``witness_keys`` pin witnesses (cosignature verifier
+    keys): each must have cosigned the checkpoint, with the pinned key.
+    """
     report = Report()
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
         report.failures.append(("bad_bundle", f"not a {BUNDLE_FORMAT} document"))
@@ -350,6 +411,8 @@ def verify_bundle(bundle: Any, *, log_key: str | None = None) -> Report:
         "checkpoint signed note",
         lambda: verify_checkpoint(str(log.get("checkpoint")), log_key or str(log.get("key"))),
     )
+    if checkpoint is not None:
+        _witnesses(report, checkpoint, log.get("witnesses"), witness_keys)
     keys = _keys(report, bundle.get("keys"))
     events = _events(report, bundle.get("events"), checkpoint, keys)
     by_seq = {ev.seq: ev for ev in events}
@@ -374,6 +437,61 @@ def verify_bundle(bundle: Any, *, log_key: str | None = None) -> Report:
         )
     _record(report, "revocation status", lambda: _revocation(bundle, credential, issue, events))
     return report
+
+
+def _witnesses(
+    report: Report, checkpoint: SignedCheckpoint, carried: Any, pinned: Sequence[str]
+) -> None:
+    """Check each cosignature line with the pinned key of its witness, else the bundle's; a line by
+    a witness with neither is noted as unverified. Each pinned witness must have cosigned."""
+    trusted: dict[str, tuple[NoteKey, str]] = {}
+    for vkey in carried if isinstance(carried, list) else []:
+        try:
+            key = note_key(vkey, _NOTE_COSIGNATURE, "bad_bundle")
+        except CheckFailed as exc:
+            report.failures.append((exc.code, f"witness key: {exc.message}"))
+            continue
+        trusted[key.name] = (key, "key from the bundle")
+    pinned_names = []
+    for vkey in pinned:
+        try:
+            key = note_key(vkey, _NOTE_COSIGNATURE, "witness_key")
+        except CheckFailed as exc:
+            report.failures.append((exc.code, f"pinned witness key: {exc.message}"))
+            continue
+        if key.name in trusted and trusted[key.name][0] != key:
+            report.failures.append(
+                ("witness_key", f"the bundle's key for witness {key.name} is not the pinned one")
+            )
+        trusted[key.name] = (key, "pinned key")
+        pinned_names.append(key.name)
+    for signer, blob in checkpoint.others:
+        found = trusted.get(signer)
+        if found is None or found[0].key_id != blob[:4]:
+            report.notes.append(
+                (
+                    "unverified_witness",
+                    f"{signer} cosigned the checkpoint with key {blob[:4].hex()}, which is neither"
+                    " in the bundle nor pinned: unverified",
+                )
+            )
+            report.witnesses.setdefault(signer, "unverified")
+            continue
+        key, source = found
+        timestamp = _record(
+            report,
+            f"witness {signer} cosignature ({source})",
+            lambda b=blob, k=key: verify_cosignature(checkpoint.text, b, k),
+        )
+        if timestamp is not None:
+            report.witnesses[signer] = "verified"
+        elif report.witnesses.get(signer) != "verified":
+            report.witnesses[signer] = "failed"
+    for name in pinned_names:
+        if report.witnesses.get(name) in (None, "unverified"):
+            report.failures.append(
+                ("witness_missing", f"pinned witness {name} did not cosign the checkpoint")
+            )
 
 
 def _keys(report: Report, raw: Any) -> dict[str, dict[str, Any]]:
@@ -560,6 +678,22 @@ def _revocation(
         raise CheckFailed("revocation", "without the certificate event the status cannot be known")
 
 
+def witness_key_arg(vkey: str) -> str:
+    """Return ``vkey`` if it is a witness's cosignature verifier key; ValueError with the reason."""
+    try:
+        note_key(vkey, _NOTE_COSIGNATURE, "witness_key")
+    except CheckFailed as exc:
+        raise ValueError(exc.message) from None
+    return vkey
+
+
+def _witness_key_type(vkey: str) -> str:
+    try:
+        return witness_key_arg(vkey)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify a bundle file; print each check; return 0 only when every check passes."""
     parser = argparse.ArgumentParser(
@@ -567,6 +701,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("file")
     parser.add_argument("--log-key", help="the log's verifier key, obtained independently")
+    parser.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
+        type=_witness_key_type,
+        metavar="VKEY",
+        help="a witness's cosignature verifier key, obtained independently (repeatable): that"
+        " witness must have cosigned the checkpoint",
+    )
     args = parser.parse_args(argv)
     with open(args.file, encoding="utf-8") as handle:
         try:
@@ -574,13 +717,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"FAIL bad_bundle: not JSON: {exc}")
             return 1
-    report = verify_bundle(bundle, log_key=args.log_key)
+    report = verify_bundle(bundle, log_key=args.log_key, witness_keys=args.witness_key)
     for label in report.checked:
         print(f"ok   {label}")
     for code, message in report.failures:
         print(f"FAIL {code}: {message}")
+    for _code, message in report.notes:
+        print(f"note: {message}")
     if args.log_key is None:
         print("note: the log key was taken from the bundle; pin it with --log-key")
+    if report.witnesses and not args.witness_key:
+        print("note: the witness keys were taken from the bundle; pin them with --witness-key")
     print("VALID" if report.ok else "NOT VALID")
     return 0 if report.ok else 1
 

@@ -22,9 +22,8 @@ from goldtrace.domain.book import check_certifiable
 from goldtrace.domain.instants import now_instant
 from goldtrace.domain.quantities import fine_mg, format_fineness, format_mass, format_money
 from goldtrace.errors import Conflict, NotFound, PermissionDenied, RuleViolation
-from goldtrace.ledger import bundle_verifier
+from goldtrace.ledger import bundle_verifier, note
 from goldtrace.ledger.bundle_verifier import BUNDLE_FORMAT
-from goldtrace.ledger import note
 from goldtrace.ledger.canonical import canonical, normalize
 from goldtrace.ledger.credentials import VC_CONTEXT, sign_credential
 from goldtrace.services import transparency, witnesses
@@ -207,9 +206,7 @@ def revoke(session: Session, ctx: Context, *, actor: str, cert_id: str, reason: 
     return row
 
 
-def _key_closure(
-    session: Session, events: dict[int, AncestorEvent | Event]
-) -> list[OrgKey]:
+def _key_closure(session: Session, events: dict[int, AncestorEvent | Event]) -> list[OrgKey]:
     """The keys that signed ``events``; the events that installed and retired them are added to
     ``events`` (and so the keys that signed those), until nothing new is needed."""
     keys: dict[str, OrgKey] = {}
@@ -327,20 +324,28 @@ def public_view(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
     row = get_certificate(session, cert_id)
     doc = bundle(session, ctx, cert_id)
     report = bundle_verifier.verify_bundle(doc)
+    trail = provenance(session, row.lot_id)
+    voids = session.execute(
+        select(Voided.seq, Voided.void_seq, Voided.reason).where(
+            Voided.seq.in_([e["seq"] for e in trail["events"]])
+        )
+    ).all()
+    voided = {seq for seq, _, _ in voids}
+    # A void recorded after issuing, of an event the certificate stood on, withdraws its ground.
+    withdrawn = [
+        f"event {seq} of the piece's history was voided after the certificate was issued: {reason}"
+        for seq, void_seq, reason in sorted(voids)
+        if seq < row.issued_seq < void_seq
+    ]
     if row.revoked_seq is not None:
         verdict, reasons = "revoked", [row.revoked_reason or ""]
-    elif report.ok:
+    elif report.ok and not withdrawn:
         verdict, reasons = "valid", []
     else:
-        verdict, reasons = "not_verifiable", [message for _, message in report.failures]
+        verdict = "not_verifiable"
+        reasons = withdrawn + [message for _, message in report.failures]
     credential = doc["credential"]
     subject = credential["credentialSubject"]
-    trail = provenance(session, row.lot_id)
-    voided = set(
-        session.execute(
-            select(Voided.seq).where(Voided.seq.in_([e["seq"] for e in trail["events"]]))
-        ).scalars()
-    )
     journey = [
         {
             "seq": e["seq"],
@@ -374,7 +379,11 @@ def public_view(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
             "certificate_seq": row.issued_seq,
             "anchor": subject["ledger"]["checkpoint"],
             "checkpoint_size": checkpoint.size,
-            "cosignatures": checkpoint.cosignatures,
+            "cosignatures": sum(1 for s in report.witnesses.values() if s == "verified"),
+            "witnesses": [
+                {"name": name, "status": status}
+                for name, status in sorted(report.witnesses.items())
+            ],
             "events_checked": len(doc["events"]),
             "checks_passed": len(report.checked),
             "failures": [{"code": c, "message": m} for c, m in report.failures],

@@ -205,6 +205,15 @@ def lot_family(session: Session, lot_id: str) -> set[str]:
     return family
 
 
+def _lots_of(kind: str, body: dict[str, Any]) -> list[str]:
+    """The lots a lot event touches."""
+    if kind == "lot.register":
+        return [str(body["lot"]["id"])]
+    if kind == "lot.transform":
+        return [str(i) for i in body["inputs"]] + [str(o["id"]) for o in body["outputs"]]
+    return [str(body["lot"])]
+
+
 class _Ledger:
     """The replay that feeds the report: lot states, flows per (org, category), findings."""
 
@@ -289,12 +298,26 @@ class _Ledger:
             self._transform(seq, body, actor, day, in_period)
         else:
             return
-        if in_period:
+        if in_period and self._involved(kind, body, actor):
             self.events += 1
 
+    def _involved(self, kind: str, body: dict[str, Any], actor: str) -> bool:
+        """Whether an event belongs to the scope: it touches a lot of the scope, or the scoped
+        organization acted in it or was sent the lot."""
+        if self.lots_in_scope is not None and not any(
+            self._counted(lot) for lot in _lots_of(kind, body)
+        ):
+            return False
+        return self.scope.kind != "org" or self.scope.key in (actor, body.get("to"))
+
     def _note(self, in_period: bool, lot: str, *orgs: Any) -> None:
-        if in_period and self._counted(lot):
-            self.orgs.update(str(o) for o in orgs if o is not None)
+        """Name the parties of a dispatch among the organizations involved, when it is in scope."""
+        parties = {str(o) for o in orgs if o is not None}
+        if not (in_period and self._counted(lot)):
+            return
+        if self.scope.kind == "org" and self.scope.key not in parties:
+            return
+        self.orgs.update(parties)
 
     def _receipt_findings(self, seq: int, actor: str, lot: str, sent: int, st: _LotState) -> None:
         if st.in_transit_fine != st.fine:

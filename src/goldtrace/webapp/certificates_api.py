@@ -12,6 +12,7 @@ from goldtrace.services import certificates
 from goldtrace.webapp.api import body
 from goldtrace.webapp.auth import current_actor
 from goldtrace.webapp.request_state import ctx, db
+from goldtrace.webapp.verify_page import public_view
 
 bp = Blueprint("certificates_api", __name__, url_prefix="/api/v1/certificates")
 
@@ -50,13 +51,13 @@ def revoke(cert_id: str) -> Response:
     data = body(RevokeRequest())
     certificates.revoke(db(), ctx(), actor=actor.org_id, cert_id=cert_id, reason=data["reason"])
     db().commit()
-    return jsonify(certificates.public_view(db(), ctx(), cert_id))
+    return jsonify(public_view(cert_id))
 
 
 @bp.get("/<cert_id>")
 def show(cert_id: str) -> Response:
-    """What the public verification page shows, as JSON (no login)."""
-    return jsonify(certificates.public_view(db(), ctx(), cert_id))
+    """What the public verification page shows, as JSON (no login); cached like the page."""
+    return jsonify(public_view(cert_id))
 
 
 @bp.get("/<cert_id>/bundle")

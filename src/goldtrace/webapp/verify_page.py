@@ -12,7 +12,7 @@ from typing import Any
 
 import segno
 from babel.numbers import format_decimal
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,31 +24,56 @@ from werkzeug.datastructures import FileStorage
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from goldtrace.config import PROJECT_ROOT
+from goldtrace.db.session import is_postgres, read_only
 from goldtrace.errors import NotFound
 from goldtrace.ledger import bundle_verifier
 from goldtrace.ledger.bundle_verifier import BUNDLE_FORMAT, CheckFailed
-from goldtrace.services import certificates, transparency
+from goldtrace.services import certificate_views, certificates, transparency
+from goldtrace.services.pdf_fonts import FONT_DIR as FONT_DIR
+from goldtrace.services.pdf_fonts import add_fonts
 from goldtrace.webapp.request_state import ctx, db
 
 bp = Blueprint("verification", __name__)
 
-FONT_DIR = PROJECT_ROOT / "web" / "fonts"
 MAX_PASTE = 1024 * 1024
+
+
+def view_cache(app: Flask) -> certificate_views.ViewCache:
+    """The application's cache of certificate views (one per process; see certificate_views)."""
+    cache: certificate_views.ViewCache = app.extensions.setdefault(
+        "certificate_views", certificate_views.ViewCache()
+    )
+    return cache
+
+
+def public_view(cert_id: str) -> dict[str, Any]:
+    """The certificate's public view (read-only: it may be shared with other requests).
+
+    A cache hit only reads: on SQLite it does so in a plain snapshot, so that it never waits for the
+    write lock every other transaction takes (PostgreSQL reads take no lock anyway). A miss builds
+    the view in a transaction of its own, since assembling the bundle may cut a checkpoint (never
+    committed here: a GET changes nothing)."""
+    session, cache = db(), view_cache(current_app)
+    if not is_postgres(session):
+        read_only(session)
+    key = certificate_views.view_key(session, cert_id)
+    view = cache.get(key)
+    if view is None:
+        session.rollback()
+        view = cache.put(key, certificates.public_view(session, ctx(), cert_id))
+    return view
 
 
 @bp.get("/v/<cert_id>")
 def page(cert_id: str) -> str:
     """The verdict first, then origins, the journey, the premium carried and the proof status."""
-    return render_template(
-        "certificates/verify.html", cert=certificates.public_view(db(), ctx(), cert_id)
-    )
+    return render_template("certificates/verify.html", cert=public_view(cert_id))
 
 
 @bp.get("/v/<cert_id>/card")
 def card(cert_id: str) -> str:
     """A printable certificate card (A6, print CSS) with the QR code."""
-    view = certificates.public_view(db(), ctx(), cert_id)
+    view = public_view(cert_id)
     return render_template(
         "certificates/card.html", cert=view, qr_svg=_qr(view["verify_url"]).svg_inline(scale=3)
     )
@@ -94,7 +119,7 @@ _MAX_ORIGIN_LINES = 4
 @bp.get("/v/<cert_id>/card.pdf")
 def card_pdf(cert_id: str) -> Response:
     """The printable certificate card as an A6 PDF, in the visitor's language, with the QR code."""
-    view = certificates.public_view(db(), ctx(), cert_id)
+    view = public_view(cert_id)
     response = Response(bytes(card_document(view)), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{cert_id}.pdf"'
     return response
@@ -108,8 +133,7 @@ def card_document(cert: dict[str, Any]) -> bytearray:
     pdf = FPDF(orientation="L", unit="mm", format=(105, 148))  # A6
     pdf.set_auto_page_break(False)
     pdf.set_margins(7, 7, 7)
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    add_fonts(pdf)
     pdf.set_title(_("Certificate %(id)s", id=cert["id"]))
     pdf.set_subject(cert["verify_url"])
     pdf.set_creator("goldtrace")
@@ -232,6 +256,10 @@ class Unreadable(Exception):
 
 
 _PASSED: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(r"witness (?P<name>\S+) cosignature"),
+        _l("Witness %(name)s co-signed the ledger checkpoint."),
+    ),
     (re.compile(r"credential proof"), _l("The issuer's signature on the certificate is genuine.")),
     (
         re.compile(r"checkpoint signed note"),
@@ -286,6 +314,9 @@ _FAILED: dict[str, Any] = {
     "origins": _l("A stated mine does not appear in the piece's history."),
     "revoked": _l("The certificate was revoked."),
     "revocation": _l("The revocation status cannot be established."),
+    "witness_cosignature": _l("A witness's signature on the ledger checkpoint does not verify."),
+    "witness_key": _l("A witness key is malformed or not the expected one."),
+    "witness_missing": _l("An expected witness did not co-sign the ledger checkpoint."),
 }
 
 
@@ -376,6 +407,17 @@ def _check_bundle(doc: dict[str, Any]) -> CheckResult:
     result = CheckResult("bundle", "valid", _certificate_id(doc.get("credential")))
     result.lines = [_passed(label) for label in report.checked]
     result.lines += [_failed(code, message) for code, message in report.failures]
+    result.lines += [
+        CheckLine(
+            None,
+            _(
+                "A witness co-signed the checkpoint, but its key is not in the bundle:"
+                " that signature was not checked."
+            ),
+            message,
+        )
+        for _code, message in report.notes
+    ]
     if ours:
         result.lines.append(
             CheckLine(None, _("The checkpoint was checked against this ledger's key."))

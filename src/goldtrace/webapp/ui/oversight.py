@@ -27,14 +27,18 @@ from goldtrace.db.models import (
     Authorization,
     Certification,
     CertificationStatus,
+    Checkpoint,
+    Cosignature,
     Event,
     Flag,
     Organization,
+    Witness,
 )
 from goldtrace.domain import certification as rules
+from goldtrace.domain.instants import format_instant
 from goldtrace.domain.organizations import KINDS
 from goldtrace.errors import NotFound
-from goldtrace.services import jobs, transparency
+from goldtrace.services import jobs, transparency, witnesses
 from goldtrace.webapp.request_state import ctx, db
 from goldtrace.webapp.security import login_required
 from goldtrace.webapp.ui import bp
@@ -42,6 +46,7 @@ from goldtrace.webapp.ui.common import actor_of_kind
 
 OVERSEERS = ("auditor", "standard_body")
 FLAGS_SHOWN = 500
+CHECKPOINTS_SHOWN = 20
 
 # The words for stored codes, shared with the admin forms.
 KIND_LABELS: dict[str, Any] = {
@@ -166,6 +171,49 @@ def _organizations(session: Session, kind: str | None, today: date) -> list[OrgV
     ]
 
 
+@dataclass(frozen=True)
+class WitnessMark:
+    """One witness's cosignature of a checkpoint: who (name and key id) and when."""
+
+    name: str
+    key_id: str
+    signed_at: str
+
+
+@dataclass(frozen=True)
+class CheckpointView:
+    """A signed checkpoint with the cosignatures it carries."""
+
+    checkpoint: Checkpoint
+    witnesses: list[WitnessMark]
+
+
+def _recent_checkpoints(session: Session) -> list[CheckpointView]:
+    """The latest CHECKPOINTS_SHOWN checkpoints, newest first, each with its witnesses by name."""
+    checkpoints = list(
+        session.execute(
+            select(Checkpoint).order_by(Checkpoint.size.desc()).limit(CHECKPOINTS_SHOWN)
+        ).scalars()
+    )
+    marks: dict[int, list[WitnessMark]] = defaultdict(list)
+    if checkpoints:
+        rows = session.execute(
+            select(Cosignature, Witness)
+            .join(Witness, Witness.name == Cosignature.witness_name)
+            .where(Cosignature.checkpoint_size.in_([c.size for c in checkpoints]))
+            .order_by(Cosignature.witness_name)
+        )
+        for cosignature, witness in rows:
+            marks[cosignature.checkpoint_size].append(
+                WitnessMark(
+                    name=witness.name,
+                    key_id=witnesses.witness_verifier(witness).key_id.hex(),
+                    signed_at=format_instant(datetime.fromtimestamp(cosignature.timestamp, UTC)),
+                )
+            )
+    return [CheckpointView(c, marks[c.size]) for c in checkpoints]
+
+
 @bp.get("/organizations")
 @login_required
 def organizations() -> str:
@@ -187,7 +235,8 @@ def organizations() -> str:
 @bp.get("/ledger")
 @login_required
 def ledger() -> str:
-    """The log's size, root and latest checkpoint; the verification started from here, if any."""
+    """The log's size and root, the latest checkpoints with their witnesses' cosignatures, and the
+    verification started from here, if any."""
     actor_of_kind(*OVERSEERS)
     session = db()
     job: jobs.JobStatus | None = None
@@ -207,6 +256,7 @@ def ledger() -> str:
         "oversight/ledger.html",
         tree=transparency.head(session),
         checkpoint=transparency.latest_checkpoint(session),
+        checkpoints=_recent_checkpoints(session),
         job=job,
     )
 

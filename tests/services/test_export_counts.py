@@ -1,0 +1,53 @@
+"""`exports.count_events` knows beforehand the count an export returns (the progress bar's end)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from goldtrace.db.models import Lot, Organization
+from goldtrace.errors import InvalidInput
+from goldtrace.services import demo, exports, premiums
+from goldtrace.services.context import Context
+from goldtrace.services.reports import ReportScope
+
+
+@pytest.fixture
+def demo_ledger(ledger: Session, ctx: Context) -> Session:
+    premiums.seed_rates(ledger, ctx)
+    demo.load(ledger, ctx)
+    return ledger
+
+
+def test_the_count_is_what_every_export_returns(
+    demo_ledger: Session, ctx: Context, tmp_path: Path
+) -> None:
+    orgs = demo_ledger.execute(select(Organization.id).order_by(Organization.id)).scalars()
+    some_lot = demo_ledger.execute(select(Lot.id).order_by(Lot.id).limit(1)).scalar_one()
+    scopes = [ReportScope(), ReportScope(kind="lot", key=some_lot)]
+    scopes += [ReportScope(kind="org", key=org) for org in orgs]
+    scopes += [ReportScope(start=date(2100, 1, 1)), ReportScope(until=date(2000, 1, 1))]
+    nonzero = 0
+    for scope in scopes:
+        for fmt in ("epcis", "json"):
+            expected = exports.count_events(demo_ledger, scope=scope, fmt=fmt)
+            written = exports.export(
+                demo_ledger,
+                scope=scope,
+                fmt=fmt,
+                out=tmp_path / f"out.{fmt}",
+                base_url=ctx.settings.base_url,
+            )
+            assert expected == written, (scope, fmt)
+            nonzero += expected > 0
+    # The demo's organizations all take part in some exported event.
+    assert nonzero >= len(scopes)
+
+
+def test_an_unknown_format_has_no_count(ledger: Session) -> None:
+    with pytest.raises(InvalidInput, match="unknown format 'xml'"):
+        exports.count_events(ledger, scope=ReportScope(), fmt="xml")
