@@ -24,6 +24,7 @@ from goldtrace.services import accounts, lots, organizations, registry, transpar
 from goldtrace.services.context import Context
 from goldtrace.services.jobs import JobStatus
 from goldtrace.webapp import create_app
+from web_forms import csrf_token
 
 PASSWORD = "correct-horse-battery"
 USERS = {
@@ -54,14 +55,6 @@ def chain(ledger: Session, ctx: Context) -> Chain:
     chain = certified_chain(ledger, ctx)
     add_people(ledger, ctx, *USERS)
     return chain
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="[\w-]*csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="[\w-]*csrf_token"', html
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 def log_in(client: FlaskClient, who: str) -> str:

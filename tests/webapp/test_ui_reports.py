@@ -36,6 +36,7 @@ from goldtrace.services.context import Context
 from goldtrace.services.reports import ReportScope
 from goldtrace.webapp import create_app
 from goldtrace.webapp.ui.reports import FORMAT_LABELS, SCOPE_LABELS, ExportForm
+from web_forms import csrf_token
 
 PASSWORD = "correct-horse-battery"
 # who: (organization, role)
@@ -60,14 +61,6 @@ def add_people(session: Session, ctx: Context) -> None:
         accounts.add_user(
             session, email=f"{who}@example.org", org_id=org, role=role, password=PASSWORD
         )
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'id="csrf_token"[^>]*value="([^"]+)"', html
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 def log_in(client: FlaskClient, who: str) -> str:

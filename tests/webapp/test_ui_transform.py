@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
@@ -16,6 +14,7 @@ from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services import accounts, organizations
 from goldtrace.services.context import Context
 from goldtrace.webapp.ui.transform import Preview, kinds_for
+from web_forms import csrf_token
 
 PASSWORD = "correct-horse-battery"
 AUDITOR = "auditora"
@@ -31,12 +30,6 @@ def chain(ledger: Session, ctx: Context) -> Chain:
         profile=OrgProfile(id=AUDITOR, name="Auditora Andina", kind="auditor"),
     )
     return chain
-
-
-def csrf_token(html: str) -> str:
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
 
 
 def logged_in(app: Flask, session: Session, org_id: str, role: str = "operator") -> FlaskClient:

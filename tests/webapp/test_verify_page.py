@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from builders import bearer, certified_chain
 from certificate_builders import make_piece
-from goldtrace.services import certificates
+from goldtrace.services import accounts, certificates
 from goldtrace.services.context import Context
-from goldtrace.webapp.verify_page import view_cache
+from goldtrace.webapp.verify_page import page_cache, view_cache
+from web_forms import log_in
 
 
 @pytest.fixture
@@ -68,3 +69,44 @@ def test_the_page_is_cached_until_a_revocation_shows_at_once(
     html = page.get(f"/v/{cert_id}").get_data(as_text=True)
     assert 'data-verdict="revoked"' in html and "returned" in html
     assert page.get(f"/api/v1/certificates/{cert_id}").json["verdict"] == "revoked"
+
+
+def test_an_anonymous_visitors_page_is_rendered_once_per_language_and_ledger_state(
+    app: Flask, page: FlaskClient, ledger: Session, cert_id: str
+) -> None:
+    spanish = page.get(f"/v/{cert_id}").get_data(as_text=True)
+    page.set_cookie("lang", "en")
+    english = page.get(f"/v/{cert_id}").get_data(as_text=True)
+    again = page.get(f"/v/{cert_id}").get_data(as_text=True)
+    assert again == english and 'lang="en"' in english and 'lang="es"' in spanish
+    info = page_cache(app).info()
+    assert (info.hits, info.misses) == (1, 2)
+
+    issuer = certificates.get_certificate(ledger, cert_id).issuer_id
+    res = page.post(
+        f"/api/v1/certificates/{cert_id}/revoke",
+        json={"reason": "returned"},
+        headers=bearer(ledger, issuer),
+    )
+    assert res.status_code == 200, res.json
+    html = page.get(f"/v/{cert_id}").get_data(as_text=True)
+    assert 'data-verdict="revoked"' in html and 'lang="en"' in html
+
+
+def test_a_signed_in_visitor_sees_their_own_page_never_a_cached_one(
+    app: Flask, ledger: Session, cert_id: str
+) -> None:
+    anonymous = app.test_client()
+    assert "@" not in anonymous.get(f"/v/{cert_id}").get_data(as_text=True).split("<main")[0]
+    accounts.add_user(
+        ledger,
+        email="ana@trader.example",
+        org_id="trader",
+        role="operator",
+        password="pw-123456789",
+    )
+    ledger.commit()
+    signed_in = app.test_client()
+    log_in(signed_in, "ana@trader.example", "pw-123456789")
+    assert "ana@trader.example" in signed_in.get(f"/v/{cert_id}").get_data(as_text=True)
+    assert "ana@trader.example" not in anonymous.get(f"/v/{cert_id}").get_data(as_text=True)

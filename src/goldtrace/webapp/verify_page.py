@@ -12,10 +12,12 @@ from typing import Any
 
 import segno
 from babel.numbers import format_decimal
-from flask import Blueprint, Flask, Response, current_app, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import session as cookie_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from fpdf import FPDF
@@ -46,8 +48,21 @@ def view_cache(app: Flask) -> certificate_views.ViewCache:
     return cache
 
 
+def page_cache(app: Flask) -> certificate_views.ViewCache:
+    """The application's cache of rendered public pages, keyed like the views they show."""
+    cache: certificate_views.ViewCache = app.extensions.setdefault(
+        "certificate_pages", certificate_views.ViewCache()
+    )
+    return cache
+
+
 def public_view(cert_id: str) -> dict[str, Any]:
-    """The certificate's public view (read-only: it may be shared with other requests).
+    """The certificate's public view (read-only: it may be shared with other requests)."""
+    return _keyed_view(cert_id)[1]
+
+
+def _keyed_view(cert_id: str) -> tuple[certificate_views.ViewKey, dict[str, Any]]:
+    """The certificate's public view and the cache key it is valid for.
 
     A cache hit only reads: on SQLite it does so in a plain snapshot, so that it never waits for the
     write lock every other transaction takes (PostgreSQL reads take no lock anyway). A miss builds
@@ -61,13 +76,27 @@ def public_view(cert_id: str) -> dict[str, Any]:
     if view is None:
         session.rollback()
         view = cache.put(key, certificates.public_view(session, ctx(), cert_id))
-    return view
+    return key, view
 
 
 @bp.get("/v/<cert_id>")
 def page(cert_id: str) -> str:
-    """The verdict first, then origins, the journey, the premium carried and the proof status."""
-    return render_template("certificates/verify.html", cert=public_view(cert_id))
+    """The verdict first, then origins, the journey, the premium carried and the proof status.
+
+    What a scanned QR code opens, so for anonymous visitors the rendered page itself is cached, per
+    ledger version, language and URL: the page then costs one small query. A signed-in visitor's
+    page names them (and a pending flash message is shown once), so theirs is always rendered."""
+    key, view = _keyed_view(cert_id)
+    if current_user.is_authenticated or cookie_session.get("_flashes"):
+        return render_template("certificates/verify.html", cert=view)
+    cert, version = key
+    pages = page_cache(current_app)
+    page_key = (f"{cert}\n{get_locale()}\n{request.full_path}", version)
+    rendered = pages.get(page_key)
+    if rendered is None:
+        html = render_template("certificates/verify.html", cert=view)
+        rendered = pages.put(page_key, {"html": html})
+    return str(rendered["html"])
 
 
 @bp.get("/v/<cert_id>/card")
