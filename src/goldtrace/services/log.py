@@ -17,11 +17,17 @@ from sqlalchemy.orm import Session
 
 from goldtrace.db.models import LogHead, OrgKey
 from goldtrace.domain.instants import now_instant
-from goldtrace.errors import ConfigurationError, InvalidInput, NotFound, PermissionDenied
+from goldtrace.errors import (
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from goldtrace.ledger import merkle
 from goldtrace.ledger.canonical import canonical, parse_strict
 from goldtrace.ledger.envelope import LeafEnvelope
-from goldtrace.ledger.events import build_body, encode
+from goldtrace.ledger.events import EncodedEvent, build_body, encode
 from goldtrace.ledger.keys import sign_event, verify_event_signature
 from goldtrace.services.context import Context
 
@@ -81,39 +87,27 @@ def append(session: Session, ctx: Context, draft: Draft) -> Recorded:
 def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list[Recorded]:
     """Sign and append events in order under one lock of the head; return them as recorded.
 
-    The events of one call are logged at one instant (the leaves' ``time``): they land in one
-    transaction. Raises PermissionDenied when an actor has no current key the server holds.
+    Events are encoded and signed before the head is locked, so that the lock, which every writer
+    waits for and which is held through the commit, covers only the log's own work: leaves, subtree
+    hashes and the rows. The events of one call are logged at one instant (the leaves' ``time``):
+    they land in one transaction. Raises PermissionDenied when an actor has no current key the
+    server holds, and Conflict when an actor's key changed between signing and logging.
     """
     if not drafts:
         return []
-    head_row = lock_head(session)
-    head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
+    _check_key_events(drafts)
     signers = _custodial_signers(
         session, ctx, {draft.actor for draft in drafts if draft.signer is None}
     )
+    now = now_instant()
+    signed = [_sign(draft, signers, now) for draft in drafts]
+    head_row = lock_head(session)
+    head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
+    logged_at = now_instant()
     events: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
     recorded: list[Recorded] = []
-    rekeyed: set[str] = set()
-    logged_at = now_instant()
-    for draft in drafts:
-        if draft.actor in rekeyed:
-            # The key rows change only after the append; a later draft would be signed with the old key.
-            raise InvalidInput("a batch may not continue after a key event of the same actor")
-        if draft.type.startswith("key."):
-            rekeyed.add(draft.actor if draft.type == "key.rotate" else str(draft.fields.get("org")))
-        occurred_at = draft.occurred_at or logged_at
-        encoded = encode(
-            build_body(
-                type=draft.type,
-                actor=draft.actor,
-                occurred_at=occurred_at,
-                prev=draft.prev,
-                fields=draft.fields,
-            )
-        )
-        kid, private_key = draft.signer or signers[draft.actor]
-        sig = sign_event(private_key, encoded.hash)
+    for draft, occurred_at, encoded, kid, sig in signed:
         rec = _log(head, ctx.origin, encoded.hash, encoded.body, kid, sig, nodes, logged_at)
         events.append(
             {
@@ -130,8 +124,37 @@ def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list
             }
         )
         recorded.append(rec)
-    _write(session, head, head_row, events, nodes)
+    _write(session, head, head_row, events, nodes, {a: kid for a, (kid, _) in signers.items()})
     return recorded
+
+
+def _check_key_events(drafts: Sequence[Draft]) -> None:
+    rekeyed: set[str] = set()
+    for draft in drafts:
+        if draft.actor in rekeyed:
+            # The key rows change only after the append; a later draft would be signed with the old key.
+            raise InvalidInput("a batch may not continue after a key event of the same actor")
+        if draft.type.startswith("key."):
+            rekeyed.add(draft.actor if draft.type == "key.rotate" else str(draft.fields.get("org")))
+
+
+_Signed = tuple[Draft, str, EncodedEvent, str, bytes]
+
+
+def _sign(draft: Draft, signers: Mapping[str, tuple[str, Ed25519PrivateKey]], now: str) -> _Signed:
+    """Encode a draft's body and sign its hash; return (draft, occurred_at, encoded, kid, sig)."""
+    occurred_at = draft.occurred_at or now
+    encoded = encode(
+        build_body(
+            type=draft.type,
+            actor=draft.actor,
+            occurred_at=occurred_at,
+            prev=draft.prev,
+            fields=draft.fields,
+        )
+    )
+    kid, private_key = draft.signer or signers[draft.actor]
+    return draft, occurred_at, encoded, kid, sign_event(private_key, encoded.hash)
 
 
 def append_presigned(
@@ -168,7 +191,7 @@ def append_presigned(
         "leaf": rec.leaf,
         "logged_at": rec.logged_at,
     }
-    _write(session, head, head_row, [row], nodes)
+    _write(session, head, head_row, [row], nodes, {})
     return rec
 
 
@@ -200,7 +223,15 @@ def _write(
     head_row: LogHead,
     events: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
+    signed_by: dict[str, str],
 ) -> None:
+    """Insert the events and their finished subtree hashes, and move the head.
+
+    ``signed_by`` maps each actor whose custodial key signed before the lock was taken to that
+    key's id. On PostgreSQL another writer may have rotated it meanwhile, so it is checked again
+    in the same round trip as the writes (SQLite writers hold the database lock from their first
+    statement, before the key was read).
+    """
     # The rows go to the database driver directly: the ORM's bulk machinery, and even Core's
     # per-row parameter processing, cost more than the inserts themselves.
     connection = session.connection()
@@ -213,19 +244,41 @@ def _write(
     elif len(events) >= _COPY_THRESHOLD:
         # PostgreSQL, a batch: COPY carries it in one stream, where executemany pays a round
         # trip's worth of protocol work per row (more than signing the event).
+        with driver.cursor() as check:
+            check.execute(_PG_CURRENT_KIDS, (sorted(signed_by),))
+            _check_keys_unchanged(signed_by, check.fetchall())
         _copy(driver, "event", _EVENT_COLUMNS, events)
         _copy(driver, "log_node", _NODE_COLUMNS, nodes)
         with driver.cursor() as cursor:
             cursor.execute(_PG_UPDATE_HEAD, head_values)
     else:
-        # PostgreSQL, a few events: the inserts and the head update in one pipeline, so the head
-        # lock waits for one round trip instead of three.
-        with driver.pipeline(), driver.cursor() as cursor:
-            cursor.executemany(_PG_INSERT_EVENT, [[e[c] for c in _EVENT_COLUMNS] for e in events])
-            if nodes:
-                cursor.executemany(_PG_INSERT_NODE, [[n[c] for c in _NODE_COLUMNS] for n in nodes])
-            cursor.execute(_PG_UPDATE_HEAD, head_values)
+        # PostgreSQL, a few events: the key check, the inserts and the head update in one
+        # pipeline, so the head lock waits for one round trip instead of four.
+        with driver.cursor() as check, driver.cursor() as cursor:
+            with driver.pipeline():
+                check.execute(_PG_CURRENT_KIDS, (sorted(signed_by),))
+                cursor.executemany(
+                    _PG_INSERT_EVENT, [[e[c] for c in _EVENT_COLUMNS] for e in events]
+                )
+                if nodes:
+                    cursor.executemany(
+                        _PG_INSERT_NODE, [[n[c] for c in _NODE_COLUMNS] for n in nodes]
+                    )
+                cursor.execute(_PG_UPDATE_HEAD, head_values)
+            _check_keys_unchanged(signed_by, check.fetchall())
     session.expire(head_row)
+
+
+def _check_keys_unchanged(signed_by: dict[str, str], current: list[tuple[str, str]]) -> None:
+    now = dict(current)
+    changed = sorted(actor for actor, kid in signed_by.items() if now.get(actor) != kid)
+    if changed:
+        # The caller's transaction rolls back: nothing signed with a retired key is kept.
+        raise Conflict(
+            f"the signing key of {', '.join(changed)} changed while the event was being "
+            "recorded; nothing was recorded, try again",
+            code="key_changed",
+        )
 
 
 _COPY_THRESHOLD = 32
@@ -254,6 +307,9 @@ _PG_INSERT_EVENT = (
 )
 _PG_INSERT_NODE = "INSERT INTO log_node (level, idx, hash) VALUES (%s, %s, %s)"
 _PG_UPDATE_HEAD = "UPDATE log_head SET size = %s, root = %s, frontier = %s WHERE id = 1"
+_PG_CURRENT_KIDS = (
+    "SELECT org_id, kid FROM org_key WHERE org_id = ANY(%s) AND valid_until_seq IS NULL"
+)
 
 
 def _copy(driver: Any, table: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> None:
