@@ -9,7 +9,11 @@ Sections (``--only``): single (one event per transaction, 1 and N writers), batc
 (full verification of the batch ledger), proofs (inclusion and consistency at 1M entries), api (a
 seven-request register..manufacture cycle through the WSGI app in-process, beside append_many of one
 event per transaction), provenance (``provenance()`` of two pieces with 100 ancestor lots each in a
-100,000-event ledger). The Ed25519 and SHA-256 baselines always run. Databases (``--db``): a temporary
+100,000-event ledger), bundle (offline verification of a certificate bundle of a piece with 50
+ancestor events, no database), page (``/v/<id>`` served by gunicorn under loopback load, beside a static
+file), exports (one organization's 100,000-event report as CSV and EPCIS, beside a raw read of the
+rows), audit (``goldtrace audit`` of a 100,000-event ledger served by gunicorn, beside Ed25519 verify x
+cores). The Ed25519 and SHA-256 baselines always run. Databases (``--db``): a temporary
 SQLite file, and a scratch PostgreSQL database (``--pg-url`` names the admin database; skipped with a
 note if unreachable).
 """
@@ -34,7 +38,18 @@ from scratch import DEFAULT_PG_ADMIN_URL, POSTGRES, SQLITE, Scratch
 from sizes import FULL, QUICK
 from suite import Suite
 
-SECTIONS = ("single", "batch", "verify", "proofs", "api", "provenance")
+SECTIONS = (
+    "single",
+    "batch",
+    "verify",
+    "proofs",
+    "api",
+    "provenance",
+    "bundle",
+    "page",
+    "exports",
+    "audit",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -128,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             meta["postgresql"] = scratch.server_version(POSTGRES)
         suite.crypto()
         suite.step_costs()
+        if "bundle" in args.sections:
+            suite.bundle()
         for kind in kinds:
             if "single" in args.sections:
                 suite.single(kind)
@@ -139,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
                 suite.api_cycle(kind)
             if "provenance" in args.sections:
                 suite.provenance(kind)
+            if "page" in args.sections:
+                suite.page(kind)
+            if "exports" in args.sections:
+                suite.exports(kind)
+            if "audit" in args.sections:
+                suite.audit(kind)
     finally:
         scratch.close()
     meta["duration"] = f"{time.perf_counter() - started:.0f} s"

@@ -24,6 +24,10 @@ class Sizes:
     provenance_events: int  # size of the ledger the two 100-ancestor pieces are made in
     provenance_samples: int
     provenance_budget: float  # seconds of provenance queries of each kind per piece and database
+    bundle_samples: int  # verify_bundle calls (bundle section)
+    page_window: float  # seconds of each window of load on the page and the static file
+    export_events: int  # size of the ledger one organization's report covers (exports section)
+    audit_events: int  # size of the ledger the audit section serves and audits
 
     def scaled(self, factor: float) -> Sizes:
         """Return these sizes with the ledger and the log ``factor`` times bigger."""
@@ -43,6 +47,10 @@ class Sizes:
             provenance_events=max(1000, int(self.provenance_events * factor)),
             provenance_samples=self.provenance_samples,
             provenance_budget=self.provenance_budget,
+            bundle_samples=self.bundle_samples,
+            page_window=self.page_window,
+            export_events=max(1000, int(self.export_events * factor)),
+            audit_events=max(1000, int(self.audit_events * factor)),
         )
 
 
@@ -62,6 +70,10 @@ FULL = Sizes(
     provenance_events=100_000,
     provenance_samples=100,
     provenance_budget=5.0,
+    bundle_samples=200,
+    page_window=3.5,
+    export_events=100_000,
+    audit_events=100_000,
 )
 # Big enough that verification still uses its worker pool (verifier.PARALLEL_THRESHOLD is 4096).
 QUICK = Sizes(
@@ -80,4 +92,8 @@ QUICK = Sizes(
     provenance_events=5_000,
     provenance_samples=20,
     provenance_budget=1.0,
+    bundle_samples=30,
+    page_window=1.5,
+    export_events=5_000,
+    audit_events=5_000,
 )

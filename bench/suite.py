@@ -12,9 +12,13 @@ import random
 import time
 from collections.abc import Callable
 
+import audit_bench
 import baselines as base
+import bundle_bench
 import costs
 import cycles
+import exports_bench
+import page_bench
 import pieces
 import proofs
 import timing
@@ -480,3 +484,33 @@ class Suite:
                         ),
                     )
                 )
+
+    # -- certificates: the offline bundle and the public page -------------------------------------
+
+    def bundle(self) -> None:
+        """verify_bundle of a piece with 50 ancestor events, beside 50 raw Ed25519 verifications."""
+        baselines, figures = bundle_bench.section(self.scratch, self.sizes, self.say)
+        self.baselines += baselines
+        self.figures += figures
+
+    def page(self, kind: str) -> None:
+        """The public page under loopback load with gunicorn, beside a static file."""
+        baselines, figures = page_bench.section(self.scratch, self.sizes, kind, self.say)
+        self.baselines += baselines
+        self.figures += figures
+
+    # -- auditors: a large organization report, and the audit of a live server --------------------
+
+    def exports(self, kind: str) -> None:
+        """One organization's report over a 100,000-event ledger as CSV and EPCIS, beside a raw read."""
+        baselines, figures = exports_bench.section(self.scratch, kind, self.sizes, self.say)
+        self.baselines += baselines
+        self.figures += figures
+
+    def audit(self, kind: str) -> None:
+        """goldtrace audit of a live server's 100,000-event ledger, beside Ed25519 verify x cores."""
+        baselines, figures = audit_bench.section(
+            self.scratch, kind, self.sizes, self.cores, self.say
+        )
+        self.baselines += baselines
+        self.figures += figures

@@ -1,12 +1,13 @@
 """`goldtrace audit`: check a remote goldtrace through its public transparency endpoints only.
 
-The auditor fetches the log key, the latest checkpoint, every leaf (``/log/entries``, 1000 a request)
-and every event (``/events/<seq>``, one request per event: a 100,000-event ledger costs 100,000
-round trips; a batched events endpoint would remove that cost), rebuilds the stored rows, runs them
-through the same ``LedgerVerifier`` as ``goldtrace verify`` with the public replay (``Book()``, which
-checks sale-term commitments but not prices), and checks the checkpoint's signature and root. With a
-state file it also pins the log key and proves the new checkpoint consistent with the one seen last.
-No database is needed.
+The auditor fetches the log key, the latest checkpoint, and the log 1000 entries at a time: the leaves
+(``/log/entries``) and the stored events (``/events?start=&end=``), the next page downloading while
+this one is checked. It rebuilds the stored rows, runs them through the same ``LedgerVerifier`` as
+``goldtrace verify`` (signatures in worker processes) with the public replay (``Book()``, which checks
+sale-term commitments but not prices), and checks the checkpoint's signature and root. With a state
+file it also pins the log key and proves the served log an extension of the one seen last: a smaller
+checkpoint or fewer entries is a truncation, a different root at the old size is a fork, and the
+server's consistency proof must verify. No database is needed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,10 +160,50 @@ class AuditReport:
         }
 
 
-def _event_row(base_url: str, seq: int, leaf: bytes, report: AuditReport) -> StoredEvent:
-    """Fetch ``/events/<seq>`` and rebuild the stored row; oddities become faults (the verifier
+@dataclass(frozen=True)
+class Page:
+    """Leaves and events ``start <= seq < start + PAGE`` as the server sent them."""
+
+    start: int
+    leaves: list[tuple[int, bytes]]
+    events: dict[int, dict[str, Any]]
+
+
+def _fetch_page(base_url: str, start: int) -> Page:
+    params = {"start": start, "end": start + PAGE}
+    page = fetch_json(base_url, "/api/v1/log/entries", params)
+    try:
+        leaves = [
+            (int(e["seq"]), base64.b64decode(e["leaf"], validate=True)) for e in page["entries"]
+        ]
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise RemoteError(f"/log/entries?start={start} is malformed: {exc}") from exc
+    items = fetch_json(base_url, "/api/v1/events", params)
+    try:
+        events = {int(item["seq"]): item for item in items["events"]}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RemoteError(f"/events?start={start} is malformed: {exc}") from exc
+    return Page(start, leaves, events)
+
+
+def pages(base_url: str) -> Iterator[Page]:
+    """Yield the served log (leaves and events) page by page until a short page; the next page
+    downloads meanwhile. Raises RemoteError on a network failure or a malformed page."""
+    with ThreadPoolExecutor(1, thread_name_prefix="audit-fetch") as pool:
+        upcoming = pool.submit(_fetch_page, base_url, 0)
+        while True:
+            page = upcoming.result()
+            full = len(page.leaves) == PAGE
+            if full:
+                upcoming = pool.submit(_fetch_page, base_url, page.start + PAGE)
+            yield page
+            if not full:
+                return
+
+
+def _event_row(seq: int, leaf: bytes, data: dict[str, Any], report: AuditReport) -> StoredEvent:
+    """Rebuild the stored row from an ``/events`` item; oddities become faults (the verifier
     then reports whatever else is wrong with the row)."""
-    data = fetch_json(base_url, f"/api/v1/events/{seq}")
     logged_at = ""
     try:
         logged_at = LeafEnvelope.from_bytes(leaf).time
@@ -172,10 +215,10 @@ def _event_row(base_url: str, seq: int, leaf: bytes, report: AuditReport) -> Sto
         sig = base64.b64decode(data["sig"], validate=True)
         kid = str(data["kid"])
         served_leaf = base64.b64decode(data["leaf"], validate=True)
-        if not isinstance(body_text, str) or data.get("seq") != seq:
-            raise ValueError("wrong seq or body type")
+        if not isinstance(body_text, str):
+            raise ValueError("the body is not a string")
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-        raise RemoteError(f"/events/{seq} is malformed: {exc}") from exc
+        raise RemoteError(f"/events item {seq} is malformed: {exc}") from exc
     if served_leaf != leaf:
         report.faults.append(
             Fault(seq, "leaf_mismatch", "/events and /log/entries serve different leaves")
@@ -207,8 +250,9 @@ def audit(
 ) -> AuditReport:
     """Mirror and check the remote log; write the new state when everything verifies.
 
-    Raises RemoteError when the server cannot be reached or answers malformed data; every
-    verification failure is a fault in the report instead.
+    ``workers`` is the number of signature-checking processes (default: the cores). Raises
+    RemoteError when the server cannot be reached or answers malformed data; every verification
+    failure is a fault in the report instead.
     """
     base_url = check_url(base_url)
     report = AuditReport(url=base_url)
@@ -244,33 +288,36 @@ def audit(
     verifier.want_root_at([size])
     frontier: list[bytes] = []
     count = 0
-    start = 0
-    while True:
-        page = fetch_json(base_url, "/api/v1/log/entries", {"start": start, "end": start + PAGE})
-        try:
-            entries = [
-                (int(e["seq"]), base64.b64decode(e["leaf"], validate=True)) for e in page["entries"]
-            ]
-        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-            raise RemoteError(f"/log/entries?start={start} is malformed: {exc}") from exc
+    # The root of the mirrored leaves at the size seen last: a fork shows here without any proof.
+    root_at_previous = merkle.EMPTY_ROOT if previous is not None and previous.size == 0 else None
+    for page in pages(base_url):
         events: list[StoredEvent] = []
         nodes: dict[merkle.NodeKey, bytes] = {}
-        for seq, leaf in entries:
+        complete = True
+        for seq, leaf in page.leaves:
             if seq != count:
                 report.faults.append(
                     Fault(count, "gap", f"entry {count} is missing (the server sent {seq})")
                 )
-                entries = []
+                complete = False
+                break
+            item = page.events.get(seq)
+            if item is None:
+                report.faults.append(
+                    Fault(seq, "missing_event", f"the log has entry {seq} but /events has no event")
+                )
+                complete = False
                 break
             # The remote's subtree hashes are not published: the tree is recomputed from the leaves.
             frontier, finished = merkle.append(frontier, count, merkle.leaf_hash(leaf))
             nodes.update(finished)
-            events.append(_event_row(base_url, seq, leaf, report))
+            events.append(_event_row(seq, leaf, item, report))
             count += 1
+            if previous is not None and count == previous.size:
+                root_at_previous = merkle.frontier_root(frontier)
         verifier.feed(events, nodes)
-        if len(entries) < PAGE:
+        if not complete:
             break
-        start += PAGE
     root = merkle.frontier_root(frontier)
     result = verifier.finish(
         head_size=count,
@@ -284,11 +331,37 @@ def audit(
     report.log_size, report.root, report.signatures = count, root, result.signatures
 
     if previous is not None:
+        _check_extends(previous, count, root_at_previous, report)
         _check_consistency(base_url, previous, size, signed_root, report)
     if report.ok and path is not None:
         save_state(path, State(origin=origin, vkey=report.vkey, size=size, root=signed_root))
         report.state_written = True
     return report
+
+
+def _check_extends(
+    previous: State, count: int, root_at_previous: bytes | None, report: AuditReport
+) -> None:
+    """The mirrored leaves must include the log seen last, unchanged."""
+    if count < previous.size:
+        report.faults.append(
+            Fault(
+                count,
+                "truncated",
+                f"the log was truncated: the server serves {count} entries, fewer than the "
+                f"{previous.size} of the checkpoint this auditor saw last",
+            )
+        )
+    elif root_at_previous is not None and root_at_previous != previous.root:
+        report.faults.append(
+            Fault(
+                max(previous.size - 1, 0),
+                "forked",
+                f"the log is not consistent with the state: its first {previous.size} entries "
+                f"hash to root {root_at_previous.hex()}, not the root {previous.root.hex()} "
+                f"of the checkpoint of size {previous.size} this auditor saw last",
+            )
+        )
 
 
 def _check_consistency(
@@ -301,7 +374,18 @@ def _check_consistency(
             Fault(
                 size,
                 "rolled_back",
-                f"the checkpoint has size {size}, smaller than the {previous.size} seen before",
+                f"the log was truncated: the served checkpoint has size {size}, below the size "
+                f"{previous.size} of the checkpoint this auditor saw last",
+            )
+        )
+        return
+    if size == previous.size and root != previous.root:
+        report.faults.append(
+            Fault(
+                at,
+                "inconsistent",
+                f"the log is not consistent with the state: the served checkpoint of size {size} "
+                f"has root {root.hex()}, the one this auditor saw at that size {previous.root.hex()}",
             )
         )
         return
@@ -321,6 +405,8 @@ def _check_consistency(
             Fault(
                 at,
                 "inconsistent",
-                f"checkpoint {size} does not extend checkpoint {previous.size}: {exc.message}",
+                f"the log is not consistent with the state: the consistency proof from size "
+                f"{previous.size} (seen last) to the served checkpoint of size {size} fails: "
+                f"{exc.message}",
             )
         )

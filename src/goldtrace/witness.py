@@ -3,8 +3,9 @@
 Each run fetches the latest checkpoint, verifies the log's signature with the log key pinned in the
 state file (trusted on first use), proves it consistent with the checkpoint this witness cosigned
 last, cosigns it (C2SP tlog-cosignature) and posts the cosigned note to
-``POST /api/v1/log/cosignatures``. Shown an inconsistent checkpoint it refuses, writes both notes to
-``<state>.evidence`` and reports a fault.
+``POST /api/v1/log/cosignatures``. Shown an inconsistent checkpoint (an older one, a different root
+at the cosigned size, or a consistency proof that fails) it posts nothing, writes both notes and the
+proof to ``<state>.evidence`` and reports a fault.
 """
 
 from __future__ import annotations
@@ -69,21 +70,68 @@ def post_cosignature(base_url: str, cosigned_note: str) -> str:
         raise RemoteError(f"POST {url}: {getattr(exc, 'reason', exc)}") from exc
 
 
-def _refuse(state_path: Path, state: State, new_note: str, size: int, why: str) -> WitnessResult:
+def _refuse(
+    state_path: Path, state: State, new_note: str, size: int, why: str, proof: list[bytes]
+) -> WitnessResult:
+    """Write both checkpoints and the proof that failed to ``<state>.evidence``; return the refusal."""
     evidence = state_path.with_name(state_path.name + ".evidence")
     old_note = json.loads(state_path.read_text(encoding="utf-8")).get("note", "")
+    hashes = "".join(f"{h.hex()}\n" for h in proof) or "(none)\n"
     evidence.write_text(
         f"# {why}\n# checkpoint cosigned before (size {state.size}):\n{old_note}"
-        f"\n# checkpoint now served (size {size}):\n{new_note}",
+        f"\n# checkpoint now served (size {size}):\n{new_note}"
+        f"\n# consistency proof served from size {state.size} to size {size} (hex):\n{hashes}",
         encoding="utf-8",
     )
     return WitnessResult(False, size, why, evidence)
 
 
+def _inconsistency(
+    base_url: str, previous: State, checkpoint: note.Checkpoint
+) -> tuple[str | None, list[bytes]]:
+    """Return why ``checkpoint`` does not extend the cosigned one (None if it does) and the proof."""
+    if checkpoint.size < previous.size:
+        return f"checkpoint {checkpoint.size} is older than the cosigned {previous.size}", []
+    if checkpoint.size == previous.size and checkpoint.root != previous.root:
+        return (
+            f"split view: the checkpoint of size {checkpoint.size} is inconsistent with the "
+            f"cosigned checkpoint of the same size (root {checkpoint.root.hex()}, "
+            f"cosigned {previous.root.hex()})",
+            [],
+        )
+    proof: list[bytes] = []
+    if 0 < previous.size < checkpoint.size:
+        data = fetch_json(
+            base_url,
+            "/api/v1/log/proof/consistency",
+            {"first": previous.size, "second": checkpoint.size},
+        )
+        try:
+            proof = [bytes.fromhex(h) for h in data["hashes"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RemoteError(f"the consistency proof is malformed: {exc}") from exc
+    try:
+        merkle.verify_consistency(
+            previous.size, checkpoint.size, previous.root, checkpoint.root, proof
+        )
+    except GoldtraceError as exc:
+        return (
+            f"checkpoint {checkpoint.size} is inconsistent with the cosigned "
+            f"checkpoint {previous.size}: {exc.message}",
+            proof,
+        )
+    return None, proof
+
+
 def witness_once(
     base_url: str, state_path: Path, signer: note.Signer, *, now: int | None = None
 ) -> WitnessResult:
-    """Verify the served checkpoint against the last cosigned one, cosign and post it."""
+    """Verify the served checkpoint against the last cosigned one, cosign and post it.
+
+    Shown a checkpoint that does not extend the cosigned one, it posts nothing, keeps its state and
+    returns a refusal whose evidence file holds both checkpoints and the failed proof. Raises
+    RemoteError when the server cannot be reached or its checkpoint does not verify.
+    """
     base_url = check_url(base_url)
     previous = load_state(state_path)
     if previous is None:
@@ -97,32 +145,9 @@ def witness_once(
     except GoldtraceError as exc:
         raise RemoteError(f"the checkpoint does not verify with {vkey}: {exc.message}") from exc
     if previous is not None:
-        why = None
-        if checkpoint.size < previous.size:
-            why = f"checkpoint {checkpoint.size} is older than the cosigned {previous.size}"
-        else:
-            proof: list[bytes] = []
-            if 0 < previous.size < checkpoint.size:
-                data = fetch_json(
-                    base_url,
-                    "/api/v1/log/proof/consistency",
-                    {"first": previous.size, "second": checkpoint.size},
-                )
-                try:
-                    proof = [bytes.fromhex(h) for h in data["hashes"]]
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise RemoteError(f"the consistency proof is malformed: {exc}") from exc
-            try:
-                merkle.verify_consistency(
-                    previous.size, checkpoint.size, previous.root, checkpoint.root, proof
-                )
-            except GoldtraceError as exc:
-                why = (
-                    f"checkpoint {checkpoint.size} is inconsistent with the cosigned "
-                    f"checkpoint {previous.size}: {exc.message}"
-                )
+        why, proof = _inconsistency(base_url, previous, checkpoint)
         if why is not None:
-            return _refuse(state_path, previous, note_text, checkpoint.size, why)
+            return _refuse(state_path, previous, note_text, checkpoint.size, why, proof)
     timestamp = int(time.time()) if now is None else now
     line = signer.cosign(signed.text, timestamp)
     post_cosignature(base_url, signed.text + "\n" + line)

@@ -203,6 +203,11 @@ _PUBLIC: list[tuple[str, str, list[dict[str, Any]]]] = [
         "An event body as stored, with hash, signature and leaf",
         [_param("seq", kind="integer")],
     ),
+    (
+        "/api/v1/events",
+        "Events start <= seq < end (at most 1000), each as /api/v1/events/{seq} serves it",
+        [_param("start", "query", "integer"), _param("end", "query", "integer")],
+    ),
 ]
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from goldtrace.db.models import Event
 from goldtrace.errors import InvalidInput, NotFound
 from goldtrace.ledger import note
+from goldtrace.services import event_feed, witnesses
 from goldtrace.services import transparency as log
-from goldtrace.services import witnesses
 from goldtrace.webapp.request_state import ctx, db
 
 bp = Blueprint("transparency", __name__, url_prefix="/api/v1")
@@ -80,17 +82,28 @@ def consistency() -> Response:
     return jsonify({"first": first, "second": second, "hashes": [h.hex() for h in hashes]})
 
 
+def _event_json(row: Event) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "hash": row.hash.hex(),
+        "body": row.body.decode("utf-8"),
+        "sig": base64.b64encode(row.sig).decode(),
+        "kid": row.kid,
+        "leaf": base64.b64encode(row.leaf).decode(),
+    }
+
+
 @bp.get("/events/<int:seq>")
 def event(seq: int) -> Response:
     """An event body as stored, with its hash, signature and key id."""
-    row = log.event(db(), seq)
+    return jsonify(_event_json(log.event(db(), seq)))
+
+
+@bp.get("/events")
+def events() -> Response:
+    """Events ``start <= seq < end`` (at most 1000), each as ``/events/<seq>`` serves it."""
+    start = _int_arg("start")
+    end = _int_arg("end", start + log.MAX_ENTRIES_PER_PAGE)
     return jsonify(
-        {
-            "seq": row.seq,
-            "hash": row.hash.hex(),
-            "body": row.body.decode("utf-8"),
-            "sig": base64.b64encode(row.sig).decode(),
-            "kid": row.kid,
-            "leaf": base64.b64encode(row.leaf).decode(),
-        }
+        {"events": [_event_json(row) for row in event_feed.event_range(db(), start, end)]}
     )
