@@ -19,12 +19,11 @@ from goldtrace.db.models import Event, Voided
 from goldtrace.domain.quantities import TROY_OUNCE_MG
 from goldtrace.errors import InvalidInput
 from goldtrace.services import epcis, report_pdf
+from goldtrace.services.report_replay import REPLAYED_TYPES
 from goldtrace.services.reports import FLOWS, Report, ReportScope, build_report, lot_family
 
 FORMATS = ("json", "csv", "epcis", "pdf")
 LANGUAGES = report_pdf.LANGUAGES
-# The lot events a chain-of-custody report replays and counts (reports._Ledger.apply).
-REPORT_EVENT_TYPES = ("lot.register", "lot.dispatch", "lot.receive", "lot.assay", "lot.transform")
 _OZ = Decimal("0.001")
 
 
@@ -122,7 +121,7 @@ def count_events(session: Session, *, scope: ReportScope, fmt: str) -> int:
     was sent): the report formats its lot events that were not voided, EPCIS the types it exports.
     """
     _check_format(fmt)
-    types = epcis.EXPORTED_TYPES if fmt == "epcis" else REPORT_EVENT_TYPES
+    types = epcis.EXPORTED_TYPES if fmt == "epcis" else REPLAYED_TYPES
     count = select(func.count()).select_from(Event)
     query = _in_period(count.where(Event.type.in_(types)), scope)
     sent = _in_period(select(Event.body).where(Event.type == "lot.dispatch"), scope)
