@@ -7,7 +7,9 @@ the benchmark is printed as a ratio to one of them, measured in the same run.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +49,16 @@ def ed25519_load_verify_rate(seconds: float) -> float:
     return timing.rate(
         lambda: Ed25519PublicKey.from_public_bytes(raw).verify(sig, message), seconds, chunk=256
     )
+
+
+def ed25519_parallel_verify_rate(seconds: float, processes: int) -> float:
+    """Verifications per second of ``processes`` processes verifying at the same time: what the cores
+    deliver together (less than the 1-core rate times the cores when they share a physical core or
+    a neighbour's load)."""
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        list(pool.map(ed25519_verify_rate, [0.05] * processes))  # every process started first
+        return sum(pool.map(ed25519_verify_rate, [seconds] * processes))
 
 
 def sha256_rate(seconds: float, size: int = 300) -> float:

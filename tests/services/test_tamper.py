@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from builders import ledger_with_events
 from goldtrace.db.models import Checkpoint, Event, LogHead, LogNode
-from goldtrace.ledger import merkle
+from goldtrace.ledger import merkle, verifier
 from goldtrace.ledger.verifier import Report
 from goldtrace.services import transparency
+from goldtrace.services import verify as verify_service
 from goldtrace.services.context import Context
 from goldtrace.services.verify import verify_ledger
 
@@ -57,8 +58,37 @@ def rotation_seqs(session: Session) -> list[int]:
     return list(session.execute(select(Event.seq).where(Event.type == "key.rotate")).scalars())
 
 
-def assert_caught(session: Session, ctx: Context, seq: int, what: str) -> Report:
+def verify_both_ways(session: Session, ctx: Context) -> Report:
+    """Verify in the main process, then again with the signatures checked by the worker pool in
+    small tasks (many in flight); both must report exactly the same."""
     report = verify_ledger(session, ctx, workers=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(verifier, "PARALLEL_THRESHOLD", 0)
+        patch.setattr(verifier, "SIGN_CHUNK", 8)
+        pooled = verify_ledger(session, ctx, workers=2)
+    assert sorted(pooled.faults) == sorted(report.faults)
+    assert pooled.as_json() == report.as_json()
+    return report
+
+
+def test_small_pages_read_through_the_pool_report_the_same(
+    big_ledger: Session, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify_service, "PAGE", 50)  # six pages, each its own run of subtrees
+    rng = random.Random("pages")
+    with tampered(big_ledger):
+        big_ledger.execute(delete(Event).where(Event.seq == rng.choice(rotation_seqs(big_ledger))))
+        level, idx = rng.choice(big_ledger.execute(select(LogNode.level, LogNode.idx)).all())
+        big_ledger.execute(
+            update(LogNode)
+            .where(LogNode.level == level, LogNode.idx == idx)
+            .values(hash=b"\x00" * 32)
+        )
+        assert not verify_both_ways(big_ledger, ctx).ok
+
+
+def assert_caught(session: Session, ctx: Context, seq: int, what: str) -> Report:
+    report = verify_both_ways(session, ctx)
     assert not report.ok, f"{what} went unnoticed"
     first = report.first
     assert first is not None
@@ -177,12 +207,13 @@ def test_corrupt_head_checkpoint_or_derived_columns_are_caught(
 ) -> None:
     with tampered(big_ledger):
         corrupt(big_ledger)
-        report = verify_ledger(big_ledger, ctx, workers=1)
+        report = verify_both_ways(big_ledger, ctx)
         assert not report.ok
 
 
 def test_the_untampered_ledger_stays_clean_and_complete(big_ledger: Session, ctx: Context) -> None:
-    report = verify_ledger(big_ledger, ctx, workers=1)
+    report = verify_both_ways(big_ledger, ctx)
+    assert report.ok
     assert (report.size, report.signatures, report.checkpoints) == (SIZE, SIZE, 2)
     count = big_ledger.execute(select(func.count()).select_from(Event)).scalar_one()
     assert count == SIZE

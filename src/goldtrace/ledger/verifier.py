@@ -2,34 +2,43 @@
 
 The caller streams events (in seq order) with the subtree hashes they completed; the verifier recomputes
 every event hash, leaf, subtree hash and root, replays the domain rules to know which key had to sign
-each event, and checks the signatures in worker processes, since Ed25519 verification dominates.
+each event, and checks the signatures, three quarters of the work, in as many processes as there are
+cores (docs/performance.md explains the split).
 """
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import multiprocessing
 import os
 import re
+import sys
+import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from goldtrace.errors import GoldtraceError
 from goldtrace.ledger import merkle, note
-from goldtrace.ledger.canonical import is_canonical, parse_strict
-from goldtrace.ledger.envelope import LeafEnvelope
+from goldtrace.ledger.event_checks import EventRow, SignatureItem, bad_signatures, examine
 from goldtrace.ledger.events import EVENT_VERSION
-from goldtrace.ledger.keys import verify_event_signature
 
-# Signature work is shipped to workers in chunks large enough to amortise pickling.
-CHUNK = 2048
+# Signatures are checked in tasks of about 20 ms: pickling is amortised, and the last tasks
+# spread over every process.
+SIGN_CHUNK = 256
+# Tasks queued per pool process: enough that none runs dry while the main process reads a page.
+SIGN_AHEAD = 8
 # Below this many events a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 4096
 MAX_REPORTED_FAULTS = 50
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_VERDICTS = {
+    "hash_mismatch": "the event body does not match its hash",
+    "not_canonical": "the event body is not canonical JSON",
+}
 
 
 @dataclass(frozen=True)
@@ -114,17 +123,38 @@ class Rules(Protocol):
     def apply(self, seq: int, body: dict[str, Any], event_hash: bytes) -> None: ...
 
 
-def check_signatures(items: Sequence[tuple[int, bytes, bytes, bytes, bytes]]) -> list[Fault]:
-    """Worker: check body hash, canonical form and signature of (seq, body, hash, key, sig) items."""
-    faults: list[Fault] = []
-    for seq, body, event_hash, public_key, sig in items:
-        if hashlib.sha256(body).digest() != event_hash:
-            faults.append(Fault(seq, "hash_mismatch", "the event body does not match its hash"))
-        elif not is_canonical(body):
-            faults.append(Fault(seq, "not_canonical", "the event body is not canonical JSON"))
-        elif not verify_event_signature(public_key, event_hash, sig):
-            faults.append(Fault(seq, "bad_signature", "the signature does not verify"))
-    return faults
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a verification, then restore it as it was.
+
+    The replay builds a large state of long-lived objects and no reference cycles, so the
+    collector's full passes over a growing heap find nothing and cost a fifth of the main process's
+    time; reference counting still frees everything as before. The collector is process-wide, so
+    it is paused only when the verification runs in the main thread (the command line); a job in a
+    server's thread leaves it running for the requests served beside it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Fork when that is safe: on Linux, with no other thread that could hold a lock at the fork.
+
+    Otherwise (a verification job in a server's thread) a forkserver, whose processes start by
+    importing the parent's main module again: for ``goldtrace verify`` that is the whole command
+    line interface, about a second before a worker checks its first signature.
+    """
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver")
 
 
 def _is_prev_list(prev: Any) -> bool:
@@ -137,7 +167,15 @@ def _is_prev_list(prev: Any) -> bool:
 
 
 class LedgerVerifier:
-    """Feed it every event and its finished subtrees in order, then call ``finish``."""
+    """Feed it every event and its finished subtrees in order, then call ``finish``.
+
+    The main process runs every check but the signatures, in seq order: the stateless ones
+    (``event_checks.examine``), the Merkle fold, ``prev`` links and the rules, which say which key had
+    to sign each event. The signatures go in small tasks to a pool of ``workers - 1`` processes; the
+    main process checks those the pool has no room for, so it does its share while the pool cannot
+    keep up, and none while reading. Moving the stateless checks to the pool as well costs more
+    in pickling (the parsed bodies must come back) than it saves.
+    """
 
     def __init__(
         self,
@@ -156,15 +194,20 @@ class LedgerVerifier:
         self._known: set[bytes] = set()
         self._roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
         self._want_roots: set[int] = set()
-        self._batch: list[tuple[int, bytes, bytes, bytes, bytes]] = []
-        self._pending: deque[Future[list[Fault]]] = deque()
+        # Signature tasks given to the pool, and those nobody has taken yet.
+        self._signing: deque[tuple[Future[list[int]], list[SignatureItem]]] = deque()
+        self._unsigned: deque[list[SignatureItem]] = deque()
         count = workers if workers is not None else (os.cpu_count() or 1)
-        self._workers = count
         self._pool: ProcessPoolExecutor | None = None
+        # The main process is one of the ``count`` that check signatures: one process per core,
+        # since three processes time-sharing two cores lose more than the main process's share.
+        self._pool_size = count - 1
         if count > 1 and expected_size >= PARALLEL_THRESHOLD:
-            self._pool = ProcessPoolExecutor(
-                count, mp_context=multiprocessing.get_context("forkserver")
-            )
+            self._pool = ProcessPoolExecutor(self._pool_size, mp_context=_pool_context())
+            # The pool starts a process per task it cannot hand to an idle one: start them all
+            # now, so that they are ready by the time the first events have been replayed.
+            for _ in range(self._pool_size):
+                self._signing.append((self._pool.submit(bad_signatures, []), []))
 
     def want_root_at(self, sizes: Iterable[int]) -> None:
         """Remember the roots at these sizes (the checkpoints') as the tree grows past them."""
@@ -176,67 +219,99 @@ class LedgerVerifier:
 
     def feed(self, events: Iterable[StoredEvent], nodes: Mapping[merkle.NodeKey, bytes]) -> None:
         """Check a run of consecutive events; ``nodes`` holds every stored subtree they finished."""
+        self.feed_rows(
+            [
+                (
+                    e.seq,
+                    e.hash,
+                    e.type,
+                    e.actor,
+                    e.occurred_at,
+                    e.body,
+                    e.kid,
+                    e.sig,
+                    e.leaf,
+                    e.logged_at,
+                )
+                for e in events
+            ],
+            nodes,
+        )
+
+    def feed_rows(self, rows: Sequence[EventRow], nodes: Mapping[merkle.NodeKey, bytes]) -> None:
+        """``feed`` for plain row tuples in ``StoredEvent`` field order, as a database returns them."""
         stored = dict(nodes)
-        for ev in events:
-            self._event(ev, stored)
+        examined = examine(self.origin, rows)
+        signatures: list[SignatureItem] = []
+        for i, row in enumerate(rows):
+            seq = row[0]
+            if seq != self._next_seq:
+                self.fault(
+                    self._next_seq, "gap", f"event {self._next_seq} is missing (next is {seq})"
+                )
+            self._next_seq = seq + 1
+            if i in examined.bad_leaves:
+                self.fault(seq, "bad_leaf", "the log leaf does not commit to this event")
+            self._fold(seq, examined.leaf_hashes[i], stored)
+            self._known.add(row[1])
+            if i in examined.unparsable:
+                self.fault(seq, "bad_body", "the event body is not strict JSON")
+                continue
+            public_key = self._apply(row, examined.bodies[i])
+            if public_key is None:
+                continue
+            self.report.signatures += 1
+            verdict = examined.verdicts.get(i)
+            if verdict is not None:
+                self.fault(seq, verdict, _VERDICTS[verdict])
+                continue
+            signatures.append((seq, public_key, row[1], row[7]))
+            if len(signatures) == SIGN_CHUNK:
+                self._check_signatures(signatures)
+                signatures = []
         for (level, idx), _ in sorted(stored.items()):
             last = ((idx + 1) << level) - 1
             self.fault(last, "unexpected_node", f"stored subtree ({level}, {idx}) should not exist")
+        self._check_signatures(signatures)
 
-    def _event(self, ev: StoredEvent, stored: dict[merkle.NodeKey, bytes]) -> None:
-        if ev.seq != self._next_seq:
-            self.fault(
-                self._next_seq, "gap", f"event {self._next_seq} is missing (next is {ev.seq})"
-            )
-        self._next_seq = ev.seq + 1
-        expected_leaf = LeafEnvelope(
-            origin=self.origin,
-            seq=ev.seq,
-            time=ev.logged_at,
-            event_hash=ev.hash,
-            kid=ev.kid,
-            sig=ev.sig,
-        ).to_bytes()
-        if expected_leaf != ev.leaf:
-            self.fault(ev.seq, "bad_leaf", "the log leaf does not commit to this event")
+    def _fold(self, seq: int, leaf_hash: bytes, stored: dict[merkle.NodeKey, bytes]) -> None:
         size = self._size
         self._size += 1
-        self._frontier, finished = merkle.append(self._frontier, size, merkle.leaf_hash(ev.leaf))
+        self._frontier, finished = merkle.append(self._frontier, size, leaf_hash)
         for key, value in finished:
             got = stored.pop(key, None)
             if got != value:
                 what = "is missing" if got is None else "has the wrong hash"
-                self.fault(ev.seq, "bad_node", f"stored subtree {key} {what}")
+                self.fault(seq, "bad_node", f"stored subtree {key} {what}")
         if size + 1 in self._want_roots:
             self._roots[size + 1] = merkle.frontier_root(self._frontier)
-        self._known.add(ev.hash)
-        self._replay(ev)
 
-    def _replay(self, ev: StoredEvent) -> None:
-        try:
-            body = parse_strict(ev.body)
-        except (GoldtraceError, RecursionError):
-            self.fault(ev.seq, "bad_body", "the event body is not strict JSON")
-            return
+    def _apply(self, row: EventRow, body: Any) -> bytes | None:
+        """Check the body against the columns, ``prev`` and the rules; return the key that had to
+        sign it, or None after recording why it cannot be checked further."""
+        seq, event_hash, type_, actor, occurred_at = row[:5]
         if not isinstance(body, dict):
-            self.fault(ev.seq, "bad_body", "the event body is not a JSON object")
-            return
-        columns = (body.get("type"), body.get("actor"), body.get("occurred_at"))
-        if columns != (ev.type, ev.actor, ev.occurred_at):
-            self.fault(ev.seq, "bad_columns", "type, actor or time columns differ from the body")
+            self.fault(seq, "bad_body", "the event body is not a JSON object")
+            return None
+        if (body.get("type"), body.get("actor"), body.get("occurred_at")) != (
+            type_,
+            actor,
+            occurred_at,
+        ):
+            self.fault(seq, "bad_columns", "type, actor or time columns differ from the body")
         prev = body.get("prev")
         if body.get("v") != EVENT_VERSION or not isinstance(prev, list) or not _is_prev_list(prev):
-            self.fault(ev.seq, "bad_body", "version or prev list is malformed")
-            return
+            self.fault(seq, "bad_body", "version or prev list is malformed")
+            return None
         for link in prev:
             if bytes.fromhex(link) not in self._known:
-                self.fault(ev.seq, "bad_prev", f"prev {link} is not an earlier event")
+                self.fault(seq, "bad_prev", f"prev {link} is not an earlier event")
         try:
-            public_key = self.rules.signer_for(ev.seq, body, ev.kid)
-            self.rules.apply(ev.seq, body, ev.hash)
+            public_key = self.rules.signer_for(seq, body, row[6])
+            self.rules.apply(seq, body, event_hash)
         except GoldtraceError as exc:
-            self.fault(ev.seq, exc.code, exc.message)
-            return
+            self.fault(seq, exc.code, exc.message)
+            return None
         except (
             TypeError,
             ValueError,
@@ -246,21 +321,46 @@ class LedgerVerifier:
             RecursionError,
         ) as exc:
             # The hash matched but the content is not what any writer produces: a forged body.
-            self.fault(ev.seq, "bad_body", f"the event body is malformed ({type(exc).__name__})")
-            return
-        self._batch.append((ev.seq, ev.body, ev.hash, public_key, ev.sig))
-        if len(self._batch) >= CHUNK:
-            self._flush()
+            self.fault(seq, "bad_body", f"the event body is malformed ({type(exc).__name__})")
+            return None
+        return public_key
 
-    def _flush(self) -> None:
-        batch, self._batch = self._batch, []
-        self.report.signatures += len(batch)
-        if self._pool is None:
-            self.report.faults.extend(check_signatures(batch))
+    def _check_signatures(self, items: list[SignatureItem]) -> None:
+        if not items:
             return
-        self._pending.append(self._pool.submit(check_signatures, batch))
-        while len(self._pending) > 2 * self._workers:
-            self.report.faults.extend(self._pending.popleft().result())
+        if self._pool is None:
+            self._signature_faults(bad_signatures(items))
+            return
+        self._unsigned.append(items)
+        self._share_signatures(until_done=False)
+
+    def _share_signatures(self, *, until_done: bool) -> None:
+        """Keep the pool's queue full and check here what does not fit in it. ``until_done``: then
+        take back the tasks no pool process has started (all of them if the pool is slow to start)
+        and wait for the others."""
+        assert self._pool is not None
+        while True:
+            while self._signing and self._signing[0][0].done():
+                self._signature_faults(self._signing.popleft()[0].result())
+            while self._unsigned and len(self._signing) < SIGN_AHEAD * self._pool_size:
+                items = self._unsigned.popleft()
+                self._signing.append((self._pool.submit(bad_signatures, items), items))
+            if not self._unsigned:
+                break
+            self._signature_faults(bad_signatures(self._unsigned.pop()))
+        if not until_done:
+            return
+        for future, items in reversed(self._signing):
+            if future.cancel():
+                self._signature_faults(bad_signatures(items))
+        for future, _ in self._signing:
+            if not future.cancelled():
+                self._signature_faults(future.result())
+        self._signing.clear()
+
+    def _signature_faults(self, seqs: list[int]) -> None:
+        for seq in seqs:
+            self.fault(seq, "bad_signature", "the signature does not verify")
 
     def finish(
         self,
@@ -273,10 +373,9 @@ class LedgerVerifier:
         log_verifier: note.Verifier | None,
     ) -> Report:
         """Check the head, the node count and every checkpoint; wait for the workers; return the report."""
-        self._flush()
         try:
-            while self._pending:
-                self.report.faults.extend(self._pending.popleft().result())
+            if self._pool is not None:
+                self._share_signatures(until_done=True)
         finally:
             if self._pool is not None:
                 self._pool.shutdown()

@@ -13,11 +13,29 @@ from goldtrace.domain.book import Book
 from goldtrace.domain.events import SaleTerms
 from goldtrace.errors import ConfigurationError
 from goldtrace.ledger import merkle, note
-from goldtrace.ledger.verifier import LedgerVerifier, Report, StoredCheckpoint, StoredEvent
+from goldtrace.ledger.verifier import (
+    LedgerVerifier,
+    Report,
+    StoredCheckpoint,
+    cyclic_gc_paused,
+)
 from goldtrace.services.context import Context
 from goldtrace.services.log import split_frontier
 
-PAGE = 5000
+PAGE = 4096
+# In StoredEvent's field order, which LedgerVerifier.feed_rows takes.
+_EVENT_COLUMNS = (
+    Event.seq,
+    Event.hash,
+    Event.type,
+    Event.actor,
+    Event.occurred_at,
+    Event.body,
+    Event.kid,
+    Event.sig,
+    Event.leaf,
+    Event.logged_at,
+)
 
 
 def verify_ledger(
@@ -33,6 +51,18 @@ def verify_ledger(
     ``log_key`` is a verifier key to trust instead of the one stored in the database; an auditor who
     pinned the log key earlier should pass it, since whoever can rewrite the database can replace it.
     """
+    with cyclic_gc_paused():
+        return _verify(session, ctx, workers=workers, log_key=log_key, progress=progress)
+
+
+def _verify(
+    session: Session,
+    ctx: Context,
+    *,
+    workers: int | None,
+    log_key: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> Report:
     head = session.get(LogHead, 1)
     if head is None:
         raise ConfigurationError("the database has no log head: run `goldtrace init-db`")
@@ -52,29 +82,20 @@ def verify_ledger(
     ]
     verifier.want_root_at(c.size for c in checkpoints)
     last_seq = session.execute(select(func.max(Event.seq))).scalar_one()
+    # Core statements on the session's connection, plain tuples out: the ORM's per-row work would
+    # cost more than the main process's whole share of the checks, and the caller's session (its
+    # identity map) is left as it was. Pages keep a ledger far larger than memory streaming.
+    connection = session.connection()
     start = 0
     while last_seq is not None and start <= last_seq:
         end = start + PAGE
-        # Plain rows, not ORM objects: a ledger far larger than memory streams through, and the
-        # caller's session is left as it was.
-        rows = session.execute(
-            select(
-                Event.seq,
-                Event.hash,
-                Event.type,
-                Event.actor,
-                Event.occurred_at,
-                Event.body,
-                Event.kid,
-                Event.sig,
-                Event.leaf,
-                Event.logged_at,
-            )
-            .where(Event.seq >= start, Event.seq < end)
-            .order_by(Event.seq)
-        ).all()
-        events = [StoredEvent(**row._mapping) for row in rows]
-        verifier.feed(events, _finished_nodes(session, start, end - 1, last_seq + 1))
+        rows = connection.execute(
+            select(*_EVENT_COLUMNS).where(Event.seq >= start, Event.seq < end).order_by(Event.seq)
+        )
+        verifier.feed_rows(
+            [tuple(row) for row in rows],
+            _finished_nodes(session, start, end - 1, last_seq + 1),
+        )
         if progress is not None:
             progress(min(end, last_seq + 1), total)
         start = end
@@ -100,11 +121,11 @@ def _finished_nodes(
         low = -(-(first + 1) // (1 << level)) - 1
         high = ((last + 1) >> level) - 1
         if high >= low:
-            rows = session.execute(
+            rows = session.connection().execute(
                 select(LogNode.idx, LogNode.hash).where(
                     LogNode.level == level, LogNode.idx >= low, LogNode.idx <= high
                 )
-            ).all()
+            )
             found.update({(level, idx): h for idx, h in rows})
         level += 1
     return found
