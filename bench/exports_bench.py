@@ -9,7 +9,7 @@ first sale with prices and premium, receipt), then the mine's further production
 ``org:bench-mine``, covers every lot event of the ledger.
 
 Each export runs ``services.exports.export`` to a temporary file in a fresh process, which reports the
-seconds and its peak resident memory over what it held before (``ru_maxrss``); a second, untimed run
+seconds and its peak resident memory over what it held before (``VmHWM``); a second, untimed run
 under ``tracemalloc`` gives the peak of Python allocations. The baseline is the raw read of the same
 rows: a plain DB-API ``SELECT seq, body FROM event`` with ``json.loads`` of every body.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import resource
 import tempfile
 import time
 import tracemalloc
@@ -120,6 +119,16 @@ def _resident_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _peak_resident_bytes() -> int:
+    """This process's own peak resident size (VmHWM). Not ``ru_maxrss``: Linux carries that across
+    the fork and exec that start a spawned child, so it reports the parent's size when larger."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def export_once(url: str, org: str, fmt: str, out: str, trace: bool) -> Run:
     """Child process: export the organization's report; measure time and memory."""
     engine = make_engine(url)
@@ -142,8 +151,9 @@ def export_once(url: str, org: str, fmt: str, out: str, trace: bool) -> Run:
             tracemalloc.stop()
     finally:
         engine.dispose()
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    return Run(events, seconds, max(0, maxrss - before), peak, Path(out).stat().st_size)
+    return Run(
+        events, seconds, max(0, _peak_resident_bytes() - before), peak, Path(out).stat().st_size
+    )
 
 
 def _in_child(url: str, org: str, fmt: str, out: str, trace: bool) -> Run:
