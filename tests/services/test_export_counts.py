@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Lot, Organization
 from goldtrace.errors import InvalidInput
-from goldtrace.services import demo, exports, premiums
+from goldtrace.services import demo, epcis, exports, premiums, report_replay
 from goldtrace.services.context import Context
 from goldtrace.services.reports import ReportScope
 
@@ -51,3 +51,23 @@ def test_the_count_is_what_every_export_returns(
 def test_an_unknown_format_has_no_count(ledger: Session) -> None:
     with pytest.raises(InvalidInput, match="unknown format 'xml'"):
         exports.count_events(ledger, scope=ReportScope(), fmt="xml")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "pdf", "epcis"])
+def test_progress_climbs_to_the_count_in_every_format(
+    demo_ledger: Session, ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    monkeypatch.setattr(report_replay, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(epcis, "PROGRESS_EVERY", 5)
+    seen: list[int] = []
+    total = exports.export(
+        demo_ledger,
+        scope=ReportScope(),
+        fmt=fmt,
+        out=tmp_path / f"out.{fmt}",
+        base_url=ctx.settings.base_url,
+        progress=seen.append,
+    )
+    assert total == exports.count_events(demo_ledger, scope=ReportScope(), fmt=fmt) > 5
+    assert seen[-1] == total
+    assert len(seen) >= 2 and seen == sorted(seen), seen

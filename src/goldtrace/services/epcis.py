@@ -409,6 +409,7 @@ def write_document(
     """Write an EPCIS 2.0 JSON-LD document for ``scope`` to ``out``; return the number of events.
 
     The document is written event by event, so its size does not bound the memory used.
+    ``progress`` receives the running count every ``PROGRESS_EVERY`` events and at the end.
     """
     header = {
         "@context": [EPCIS_CONTEXT],
@@ -424,10 +425,15 @@ def write_document(
     for event in events(session, base_url, scope):
         out.write(("\n" if count == 0 else ",\n") + encode(event))
         count += 1
-        if progress is not None and count % 1000 == 0:
+        if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     out.write("\n]}}\n")
+    if progress is not None:
+        progress(count)
     return count
+
+
+PROGRESS_EVERY = 1000
 
 
 def seqs_touching(session: Session, lots: set[str]) -> set[int]:

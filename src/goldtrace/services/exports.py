@@ -168,9 +168,9 @@ def export(
     """Write the report of ``scope`` as ``fmt`` (json, csv, epcis or pdf) to ``out``; return its
     event count. ``lang`` (es or en) is the language of the PDF.
 
-    ``progress`` receives the running count of events written, for EPCIS (the report formats build
-    the whole report first). Raises InvalidInput for an unknown format or language, before
-    anything is written.
+    ``progress`` receives the running count of events covered: written (EPCIS) or replayed into
+    the report (the other formats, which write once the report is built). Raises InvalidInput for
+    an unknown format or language, before anything is written.
     """
     _check_format(fmt)
     report_pdf.translations(lang)
@@ -180,7 +180,7 @@ def export(
             return epcis.write_document(
                 session, handle, base_url=base_url, scope=chosen, progress=progress
             )
-    report = build_report(session, scope)
+    report = build_report(session, scope, progress)
     if fmt == "json":
         out.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     elif fmt == "pdf":

@@ -20,7 +20,7 @@ stock, the pieces and the bars.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -391,14 +391,26 @@ class Replay:
         return sorted(self.balances.values(), key=lambda b: (b.org, b.category))
 
 
-def replay(session: Session, scope: ReportScope) -> Replay:
+def replay(
+    session: Session, scope: ReportScope, progress: Callable[[int], None] | None = None
+) -> Replay:
     """Replay the ledger's lot events for ``scope`` up to the end of its period; return the replay
-    (balances not yet closed)."""
+    (balances not yet closed). ``progress`` receives the running count of the scope's events, every
+    ``PROGRESS_EVERY`` of them and at the end."""
     voided = {
         seq: void_seq for seq, void_seq in session.execute(select(Voided.seq, Voided.void_seq))
     }
     lots = lot_family(session, scope.key) if scope.kind == "lot" and scope.key else None
     ledger = Replay(scope, lots, voided)
+    reported = 0
     for seq, body in _lot_events(session, scope.until):
         ledger.apply(seq, body)
+        if progress is not None and ledger.events - reported >= PROGRESS_EVERY:
+            reported = ledger.events
+            progress(reported)
+    if progress is not None:
+        progress(ledger.events)
     return ledger
+
+
+PROGRESS_EVERY = 1000

@@ -12,6 +12,7 @@ keeps in memory, is ``report_replay``; this module adds what the database states
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -199,13 +200,16 @@ def _stored_findings(
     return found
 
 
-def build_report(session: Session, scope: ReportScope) -> Report:
-    """Return the chain-of-custody report for ``scope``.
+def build_report(
+    session: Session, scope: ReportScope, progress: Callable[[int], None] | None = None
+) -> Report:
+    """Return the chain-of-custody report for ``scope``; ``progress`` receives the running count
+    of the scope's events replayed.
 
     Reads the ledger page by page; memory grows with the lots that can still move (not consumed by
     a transformation) and the bars, not with the events: see ``report_replay``.
     """
-    ledger = replay(session, scope)
+    ledger = replay(session, scope, progress)
     report = Report(scope=scope)
     report.balances = ledger.close()
     orgs = set(ledger.orgs)
