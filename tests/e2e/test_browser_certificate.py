@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from browsing import screenshot
+
 
 def certificate_paths(demo_output: str) -> list[str]:
     return re.findall(r"https?://[^/\s]+(/v/[A-Za-z0-9_-]+)", demo_output)
@@ -25,6 +27,7 @@ def test_the_qr_url_shows_the_verdict_and_the_mines(phone_page: Page, demo_outpu
     assert "/login" not in phone_page.url
     assert "price" not in main.inner_text().lower()
     assert "precio" not in main.inner_text().lower()
+    screenshot(phone_page, "certificate-phone")
 
 
 def test_the_qr_code_encodes_the_public_page(page: Page, demo_output: str) -> None:

@@ -11,6 +11,7 @@ from builders import bearer, certified_chain
 from certificate_builders import make_piece
 from goldtrace.services import accounts, certificates
 from goldtrace.services.context import Context
+from goldtrace.services.organizations import get_org
 from goldtrace.webapp.verify_page import page_cache, view_cache
 from web_forms import log_in
 
@@ -110,3 +111,17 @@ def test_a_signed_in_visitor_sees_their_own_page_never_a_cached_one(
     log_in(signed_in, "ana@trader.example", "pw-123456789")
     assert "ana@trader.example" in signed_in.get(f"/v/{cert_id}").get_data(as_text=True)
     assert "ana@trader.example" not in anonymous.get(f"/v/{cert_id}").get_data(as_text=True)
+
+
+def test_the_journey_names_organizations_and_transformations_in_the_visitors_language(
+    page: FlaskClient, ledger: Session, cert_id: str
+) -> None:
+    refiner = get_org(ledger, "refiner").name
+    spanish = page.get(f"/v/{cert_id}").get_data(as_text=True)
+    assert f"despachó a {refiner}" in spanish
+    assert "Refinación, merma" in spanish and "Fabricación, merma" in spanish
+    assert "Fairmined" in spanish and ">fairmined<" not in spanish
+    page.set_cookie("lang", "en")
+    english = page.get(f"/v/{cert_id}").get_data(as_text=True)
+    assert f"dispatched to {refiner}" in english
+    assert "Refining, loss" in english and "Manufacture, loss" in english

@@ -354,6 +354,7 @@ def public_view(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
             "actor_name": get_org(session, e["actor"]).name,
             "occurred_at": e["occurred_at"],
             "summary": e["summary"],
+            "to_name": get_org(session, e["summary"]["to"]).name if "to" in e["summary"] else None,
         }
         for e in trail["events"]
         if e["seq"] not in voided and not e["voided"]

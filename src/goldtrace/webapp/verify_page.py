@@ -34,6 +34,7 @@ from goldtrace.services import certificate_views, certificates, transparency
 from goldtrace.services.pdf_fonts import FONT_DIR as FONT_DIR
 from goldtrace.services.pdf_fonts import add_fonts
 from goldtrace.webapp.request_state import ctx, db
+from goldtrace.webapp.ui.lots import TRANSFORM_LABELS
 
 bp = Blueprint("verification", __name__)
 
@@ -88,15 +89,24 @@ def page(cert_id: str) -> str:
     page names them (and a pending flash message is shown once), so theirs is always rendered."""
     key, view = _keyed_view(cert_id)
     if current_user.is_authenticated or cookie_session.get("_flashes"):
-        return render_template("certificates/verify.html", cert=view)
+        return _render_page(view)
     cert, version = key
     pages = page_cache(current_app)
     page_key = (f"{cert}\n{get_locale()}\n{request.full_path}", version)
     rendered = pages.get(page_key)
     if rendered is None:
-        html = render_template("certificates/verify.html", cert=view)
+        html = _render_page(view)
         rendered = pages.put(page_key, {"html": html})
     return str(rendered["html"])
+
+
+def _render_page(view: dict[str, Any]) -> str:
+    return render_template(
+        "certificates/verify.html",
+        cert=view,
+        categories=_CATEGORIES,
+        transform_labels=TRANSFORM_LABELS,
+    )
 
 
 @bp.get("/v/<cert_id>/card")
@@ -104,7 +114,10 @@ def card(cert_id: str) -> str:
     """A printable certificate card (A6, print CSS) with the QR code."""
     view = public_view(cert_id)
     return render_template(
-        "certificates/card.html", cert=view, qr_svg=_qr(view["verify_url"]).svg_inline(scale=3)
+        "certificates/card.html",
+        cert=view,
+        categories=_CATEGORIES,
+        qr_svg=_qr(view["verify_url"]).svg_inline(scale=3),
     )
 
 
