@@ -27,7 +27,7 @@ def test_the_qr_url_shows_the_verdict_and_the_mines(phone_page: Page, demo_outpu
     assert "/login" not in phone_page.url
     assert "price" not in main.inner_text().lower()
     assert "precio" not in main.inner_text().lower()
-    screenshot(phone_page, "certificate-phone")
+    screenshot(phone_page, "certificate-phone", full_page=False)
 
 
 def test_the_qr_code_encodes_the_public_page(page: Page, demo_output: str) -> None:
