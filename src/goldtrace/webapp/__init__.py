@@ -10,6 +10,7 @@ from goldtrace.db.session import make_engine, make_sessionmaker
 from goldtrace.services.context import Context
 from goldtrace.webapp import (
     api,
+    certificate_check,
     certificates_api,
     errors,
     i18n,
@@ -69,5 +70,6 @@ def create_app(
     app.register_blueprint(certificates_api.bp)
     app.register_blueprint(witness_api.bp)
     app.register_blueprint(verify_page.bp)
+    app.register_blueprint(certificate_check.bp)
     app.register_blueprint(ui.bp)
     return app

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from goldtrace import errors
 from goldtrace.webapp.messages import plain
 
-HTML_BLUEPRINTS = ("ui", "pages", "i18n", "public", "verification")
+HTML_BLUEPRINTS = ("ui", "pages", "i18n", "public", "verification", "certificate_check")
 
 _HTTP_PLAIN = {
     400: _l("The request could not be understood."),

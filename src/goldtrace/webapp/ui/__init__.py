@@ -25,7 +25,7 @@ _NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("ui.transform", _l("Transform"), ("trader", "refiner", "jeweler")),
     ("ui.premiums_owed", _l("What I owe"), ("trader", "refiner", "jeweler")),
     ("ui.premium_committee", _l("Premium committee"), ("mine",)),
-    ("verification.check", _l("Check a certificate"), ("trader", "refiner", "jeweler")),
+    ("certificate_check.check", _l("Check a certificate"), ("trader", "refiner", "jeweler")),
     ("ui.organizations", _l("Organizations"), ("auditor", "standard_body")),
     ("ui.ledger", _l("Ledger"), ("auditor", "standard_body")),
     ("ui.flags", _l("Flags"), ("auditor", "standard_body")),
