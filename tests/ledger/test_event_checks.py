@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
+from genesis import KEY, KID, ORIGIN, TIME, genesis_body
 from goldtrace.ledger.envelope import LeafEnvelope
 from goldtrace.ledger.event_checks import (
     EventRow,
@@ -16,26 +15,8 @@ from goldtrace.ledger.event_checks import (
     examine,
     leaf_bytes,
 )
-from goldtrace.ledger.events import build_body, encode
-from goldtrace.ledger.keys import b64, key_id, public_bytes, sign_event
-
-ORIGIN = "goldtrace.test/log"
-KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-KID = key_id(public_bytes(KEY))
-TIME = "2026-01-15T12:00:00.000Z"
-
-
-def genesis_body() -> dict[str, Any]:
-    return build_body(
-        type="org.register",
-        actor="arm",
-        occurred_at=TIME,
-        fields={
-            "org": {"id": "arm", "name": "ARM", "kind": "standard_body", "country": "CO"},
-            "key": {"kid": KID, "public": b64(public_bytes(KEY))},
-        },
-    )
-
+from goldtrace.ledger.events import encode
+from goldtrace.ledger.keys import public_bytes, sign_event
 
 # Mostly the plain text real envelopes hold, sometimes anything at all.
 FIELD_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E)) | st.text()

@@ -8,32 +8,15 @@ import threading
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from genesis import KEY, KID, ORIGIN, TIME, genesis_body
 from goldtrace.domain.keystate import KeyState
 from goldtrace.ledger import merkle
 from goldtrace.ledger import verifier as verifier_module
 from goldtrace.ledger.envelope import LeafEnvelope
-from goldtrace.ledger.events import build_body, encode
-from goldtrace.ledger.keys import b64, key_id, public_bytes, sign_event
+from goldtrace.ledger.events import encode
+from goldtrace.ledger.keys import sign_event
 from goldtrace.ledger.verifier import LedgerVerifier, Report, StoredEvent
-
-ORIGIN = "goldtrace.test/log"
-KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-KID = key_id(public_bytes(KEY))
-TIME = "2026-01-15T12:00:00.000Z"
-
-
-def genesis_body() -> dict[str, Any]:
-    return build_body(
-        type="org.register",
-        actor="arm",
-        occurred_at=TIME,
-        fields={
-            "org": {"id": "arm", "name": "ARM", "kind": "standard_body", "country": "CO"},
-            "key": {"kid": KID, "public": b64(public_bytes(KEY))},
-        },
-    )
 
 
 def stored(seq: int, body: bytes) -> StoredEvent:

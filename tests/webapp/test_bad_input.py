@@ -40,17 +40,7 @@ def nothing(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
 
 def built_upon(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
     """A registration that a later dispatch builds on."""
-    values = mine_lot(session, ctx, chain)
-    lots.dispatch_lot(
-        session,
-        ctx,
-        actor=chain.mine,
-        lot_id=values["lot"],
-        to=chain.trader,
-        price=85_000_000,
-        reference_price=85_000_000,
-    )
-    return values
+    return in_transit_to_trader(session, ctx, chain)
 
 
 def voided(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+import web_forms
 from builders import Chain, certified_chain, ledger_with_events, register
 from goldtrace.config import Settings
 from goldtrace.db import migrate
@@ -24,7 +25,6 @@ from goldtrace.services import accounts, lots, organizations, registry, transpar
 from goldtrace.services.context import Context
 from goldtrace.services.jobs import JobStatus
 from goldtrace.webapp import create_app
-from web_forms import csrf_token
 
 PASSWORD = "correct-horse-battery"
 USERS = {
@@ -60,12 +60,7 @@ def chain(ledger: Session, ctx: Context) -> Chain:
 def log_in(client: FlaskClient, who: str) -> str:
     """Log in as ``who`` (in English); return a CSRF token for later forms."""
     client.set_cookie("lang", "en")
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"csrf_token": token, "email": f"{who}@example.org", "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return token
+    return web_forms.log_in(client, f"{who}@example.org", PASSWORD)
 
 
 @pytest.mark.parametrize("who", ["auditor", "standard_body"])

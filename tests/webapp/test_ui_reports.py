@@ -18,6 +18,7 @@ from flask import Flask, render_template
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+import web_forms
 from builders import Chain, certified_chain, register, sell
 from goldtrace.config import Settings
 from goldtrace.db import migrate
@@ -36,7 +37,6 @@ from goldtrace.services.context import Context
 from goldtrace.services.reports import ReportScope
 from goldtrace.webapp import create_app
 from goldtrace.webapp.ui.reports import FORMAT_LABELS, SCOPE_LABELS, ExportForm
-from web_forms import csrf_token
 
 PASSWORD = "correct-horse-battery"
 # who: (organization, role)
@@ -66,12 +66,7 @@ def add_people(session: Session, ctx: Context) -> None:
 def log_in(client: FlaskClient, who: str) -> str:
     """Log in as ``who`` (in English); return a CSRF token for later forms."""
     client.set_cookie("lang", "en")
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"csrf_token": token, "email": f"{who}@example.org", "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return token
+    return web_forms.log_in(client, f"{who}@example.org", PASSWORD)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from goldtrace.cli.base import cli, day_option, transaction
+from goldtrace.cli.base import cli, day_option, echo_faults, transaction
 from goldtrace.ledger import bundle_verifier
 from goldtrace.services import exports
 from goldtrace.services.reports import ReportScope
@@ -120,11 +120,7 @@ def audit_command(url: str, state_file: str | None, as_json: bool) -> None:
             + (f", consistent with {report.previous_size}" if report.previous_size else "")
         )
     else:
-        first = report.first
-        assert first is not None
-        click.echo(f"FAULT: first bad seq {first.seq}: {first.message} [{first.code}]", err=True)
-        for fault in sorted(report.faults)[1:20]:
-            click.echo(f"  also {fault}", err=True)
+        echo_faults(report.faults)
     if not report.ok:
         sys.exit(1)
 

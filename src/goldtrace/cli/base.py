@@ -13,6 +13,7 @@ from goldtrace.config import Settings
 from goldtrace.db.session import make_engine
 from goldtrace.domain.instants import parse_date
 from goldtrace.errors import GoldtraceError
+from goldtrace.ledger.verifier import Fault
 from goldtrace.services.context import Context
 
 
@@ -39,3 +40,11 @@ def day_option(value: str, name: str) -> date:
         return parse_date(value, name)
     except GoldtraceError as exc:
         raise click.BadParameter(exc.message) from None
+
+
+def echo_faults(faults: list[Fault]) -> None:
+    """Print on stderr the first fault, which names the first bad seq, then up to 19 more."""
+    first, *more = sorted(faults)
+    click.echo(f"FAULT: first bad seq {first.seq}: {first.message} [{first.code}]", err=True)
+    for fault in more[:19]:
+        click.echo(f"  also {fault}", err=True)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from goldtrace.cli.base import cli, transaction
+from goldtrace.cli.base import cli, echo_faults, transaction
 from goldtrace.config import Settings
 from goldtrace.db import migrate
 from goldtrace.db.session import read_only
@@ -68,11 +68,7 @@ def verify(as_json: bool, workers: int | None, log_key: str | None) -> None:
             f"{report.checkpoints} checkpoints, root {report.root.hex()}"
         )
     else:
-        first = report.first
-        assert first is not None
-        click.echo(f"FAULT: first bad seq {first.seq}: {first.message} [{first.code}]", err=True)
-        for fault in sorted(report.faults)[1:20]:
-            click.echo(f"  also {fault}", err=True)
+        echo_faults(report.faults)
     if not report.ok:
         sys.exit(1)
 

@@ -45,3 +45,12 @@ def parse_date(text: str, field: str = "date") -> date:
         raise InvalidInput(
             f"{field} is not a real date: {text}", fields={field: "bad date"}
         ) from None
+
+
+def day_in_period(moment: str, start: date | None, until: date | None) -> bool:
+    """True when the day of an instant or date (its first 10 characters) lies in [start, until];
+    a missing end is open."""
+    day = moment[:10]
+    if start is not None and day < start.isoformat():
+        return False
+    return until is None or day <= until.isoformat()

@@ -26,12 +26,13 @@ from goldtrace.ledger import bundle_verifier, note
 from goldtrace.ledger.bundle_verifier import BUNDLE_FORMAT
 from goldtrace.ledger.canonical import canonical, normalize
 from goldtrace.ledger.credentials import VC_CONTEXT, sign_credential
+from goldtrace.ledger.verifier import StoredEvent
 from goldtrace.services import transparency, witnesses
 from goldtrace.services.context import Context
 from goldtrace.services.log import Draft, append, lock_head
 from goldtrace.services.lots import get_lot, view
 from goldtrace.services.organizations import get_org, standard_body_id
-from goldtrace.services.provenance import AncestorEvent, ancestry, premium_carried, provenance
+from goldtrace.services.provenance import ancestry, premium_carried, provenance
 
 
 def new_certificate_id() -> str:
@@ -206,7 +207,7 @@ def revoke(session: Session, ctx: Context, *, actor: str, cert_id: str, reason: 
     return row
 
 
-def _key_closure(session: Session, events: dict[int, AncestorEvent | Event]) -> list[OrgKey]:
+def _key_closure(session: Session, events: dict[int, StoredEvent | Event]) -> list[OrgKey]:
     """The keys that signed ``events``; the events that installed and retired them are added to
     ``events`` (and so the keys that signed those), until nothing new is needed."""
     keys: dict[str, OrgKey] = {}
@@ -250,7 +251,7 @@ def bundle(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
     the organization keys with their validity, and the status now."""
     row = get_certificate(session, cert_id)
     credential = credential_of(row)
-    events: dict[int, AncestorEvent | Event] = dict(ancestry(session, row.lot_id).events)
+    events: dict[int, StoredEvent | Event] = dict(ancestry(session, row.lot_id).events)
     for seq in (row.issued_seq, row.revoked_seq):
         if seq is not None:
             events[seq] = transparency.event(session, seq)

@@ -26,7 +26,7 @@ from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, LotEvent, Voided
-from goldtrace.domain.instants import now_instant
+from goldtrace.domain.instants import day_in_period, now_instant
 from goldtrace.services.seq_windows import seq_windows
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -51,11 +51,8 @@ class Scope:
     until: date | None = None
 
     def in_period(self, occurred_at: str) -> bool:
-        """True when the event date (first 10 characters of the instant) lies in the period."""
-        day = occurred_at[:10]
-        if self.start is not None and day < self.start.isoformat():
-            return False
-        return self.until is None or day <= self.until.isoformat()
+        """True when the day of an instant or date lies in the period."""
+        return day_in_period(occurred_at, self.start, self.until)
 
 
 # What ``quote(text, safe="")`` leaves as it is: RFC 3986 unreserved characters.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from goldtrace.db.models import Event, Lot, LotEvent, Obligation, Organization, OrgKey, Voided
 from goldtrace.domain.quantities import format_fineness, format_mass
 from goldtrace.ledger.keys import verify_event_signature
+from goldtrace.ledger.verifier import StoredEvent
 from goldtrace.services.lots import get_lot
 
 
@@ -32,24 +33,10 @@ class AncestorLot(NamedTuple):
     origins: str
 
 
-class AncestorEvent(NamedTuple):
-    """A stored event, as plain values (the columns of ``Event``)."""
-
-    seq: int
-    hash: bytes
-    type: str
-    actor: str
-    occurred_at: str
-    body: bytes
-    kid: str
-    sig: bytes
-    leaf: bytes
-
-
 _LOTS = select(*(getattr(Lot, name) for name in AncestorLot._fields)).where(
     Lot.id.in_(bindparam("ids", expanding=True))
 )
-_EVENTS = select(*(getattr(Event, name) for name in AncestorEvent._fields)).where(
+_EVENTS = select(*(getattr(Event, f.name) for f in fields(StoredEvent))).where(
     Event.seq.in_(bindparam("seqs", expanding=True))
 )
 
@@ -67,7 +54,7 @@ class Ancestry:
     """
 
     lots: dict[str, AncestorLot] = field(default_factory=dict)
-    events: dict[int, AncestorEvent] = field(default_factory=dict)
+    events: dict[int, StoredEvent] = field(default_factory=dict)
     bodies: dict[int, dict[str, Any]] = field(default_factory=dict)
     roles: dict[int, dict[str, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
@@ -112,7 +99,7 @@ def ancestry(session: Session, lot_id: str) -> Ancestry:
         get_lot(session, lot_id)  # raises NotFound
     if result.roles:
         found = session.execute(_EVENTS, {"seqs": sorted(result.roles)})
-        result.events = {row[0]: AncestorEvent(*row) for row in found}
+        result.events = {row[0]: StoredEvent(*row) for row in found}
     result.bodies = {seq: json.loads(ev.body) for seq, ev in result.events.items()}
     _check(session, result)
     return result

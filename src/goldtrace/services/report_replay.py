@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, LotEvent, Voided
+from goldtrace.domain.instants import day_in_period
 from goldtrace.domain.lots import OTHER_LOSS_PPM, RECEIPT_TOLERANCE_PPM, REFINING_LOSS_PPM
 from goldtrace.domain.quantities import fine_mg
 from goldtrace.services.seq_windows import seq_windows
@@ -58,11 +59,8 @@ class ReportScope:
     until: date | None = None
 
     def in_period(self, occurred_at: str) -> bool:
-        """True when the day of an instant or date (its first 10 characters) lies in the period."""
-        day = occurred_at[:10]
-        if self.start is not None and day < self.start.isoformat():
-            return False
-        return self.until is None or day <= self.until.isoformat()
+        """True when the day of an instant or date lies in the period."""
+        return day_in_period(occurred_at, self.start, self.until)
 
 
 @dataclass

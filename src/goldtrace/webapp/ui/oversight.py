@@ -12,7 +12,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -42,7 +41,7 @@ from goldtrace.services import jobs, transparency, witnesses
 from goldtrace.webapp.request_state import ctx, db
 from goldtrace.webapp.security import login_required
 from goldtrace.webapp.ui import bp
-from goldtrace.webapp.ui.common import actor_of_kind
+from goldtrace.webapp.ui.common import actor_of_kind, job_status_json
 
 OVERSEERS = ("auditor", "standard_body")
 FLAGS_SHOWN = 500
@@ -276,13 +275,7 @@ def verify_start() -> Response:
 def verify_status(job_id: str) -> tuple[Response, int]:
     """The job's progress as JSON, for web/static/verify.js; 404 when this process knows no such job."""
     actor_of_kind(*OVERSEERS)
-    try:
-        status = jobs.status(job_id)
-    except NotFound:
-        return jsonify({"id": job_id, "state": "unknown"}), 404
-    response = jsonify(status.as_json())
-    response.headers["Cache-Control"] = "no-store"
-    return response, 200
+    return job_status_json(job_id, lambda: jobs.status(job_id))
 
 
 @bp.get("/flags")

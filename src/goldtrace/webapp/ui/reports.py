@@ -16,7 +16,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -40,6 +39,7 @@ from goldtrace.services.reports import ReportScope
 from goldtrace.webapp.request_state import ctx, db
 from goldtrace.webapp.security import login_required, ui_actor
 from goldtrace.webapp.ui import bp
+from goldtrace.webapp.ui.common import job_status_json
 
 SCOPE_LABELS: dict[str, Any] = {
     "ledger": _l("The whole ledger"),
@@ -197,13 +197,7 @@ def report_status(job_id: str) -> tuple[Response, int]:
     """The export's progress as JSON, for web/static/verify.js; 404 when this process knows no such
     job, 403 when someone else started it."""
     actor = ui_actor()
-    try:
-        status = export_jobs.registry().owned(job_id, actor.user_id)
-    except NotFound:
-        return jsonify({"id": job_id, "state": "unknown"}), 404
-    response = jsonify(status.as_json())
-    response.headers["Cache-Control"] = "no-store"
-    return response, 200
+    return job_status_json(job_id, lambda: export_jobs.registry().owned(job_id, actor.user_id))
 
 
 @bp.get("/reports/jobs/<job_id>/download")
