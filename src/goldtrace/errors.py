@@ -86,6 +86,12 @@ class IntegrityFault(GoldtraceError):
         self.seq = seq
 
 
+class DurabilityUnknown(GoldtraceError):
+    """A transaction committed, but the wait for it to reach the disk failed (see db.durability)."""
+
+    code = "durability_unknown"
+
+
 class ConfigurationError(GoldtraceError):
     """Settings are missing or contradictory (e.g. no secret key, wrong log origin)."""
 

@@ -96,10 +96,14 @@ def test_batch_append_lands_in_order_with_one_head_update(ledger: Session, ctx: 
     assert verify_ledger(ledger, ctx, workers=1).ok
 
 
-def test_a_large_batch_lands_byte_for_byte_as_recorded(ledger: Session, ctx: Context) -> None:
-    # Large enough for PostgreSQL's COPY path; SQLite takes the same rows through executemany.
+@pytest.mark.parametrize("count", [1, 5, 70], ids=["one", "few", "copy"])
+def test_a_batch_lands_byte_for_byte_as_recorded(
+    ledger: Session, ctx: Context, count: int
+) -> None:
+    # PostgreSQL writes one event, a few and many by three different statements (one of plain
+    # values, one over arrays, COPY); SQLite takes the same rows through executemany.
     drafts = []
-    for i in range(70):
+    for i in range(count):
         public = public_bytes(Ed25519PrivateKey.generate())
         profile = OrgProfile(id=f"batch-{i:02d}", name=f"Batch mine {i}", kind="mine", miners=3)
         drafts.append(
@@ -113,7 +117,7 @@ def test_a_large_batch_lands_byte_for_byte_as_recorded(ledger: Session, ctx: Con
             )
         )
     recorded = append_many(ledger, ctx, drafts)
-    assert [r.seq for r in recorded] == list(range(1, 71))
+    assert [r.seq for r in recorded] == list(range(1, count + 1))
     stored = ledger.execute(select(Event).where(Event.seq >= 1).order_by(Event.seq)).scalars().all()
     assert [(e.seq, e.hash, e.body, e.kid, e.sig, e.leaf, e.logged_at) for e in stored] == [
         (r.seq, r.hash, r.body, r.kid, r.sig, r.leaf, r.logged_at) for r in recorded
@@ -121,8 +125,13 @@ def test_a_large_batch_lands_byte_for_byte_as_recorded(ledger: Session, ctx: Con
     assert {e.type for e in stored} == {"org.register"} and {e.actor for e in stored} == {"arm"}
     hashes = [merkle.leaf_hash(leaf) for leaf in leaves(ledger)]
     assert transparency.head(ledger).root == merkle.root(hashes)
-    node_count = len(ledger.execute(select(LogNode.level)).all())
-    assert node_count == 2 * 71 - bin(71).count("1")
+    head = ledger.get(LogHead, 1)
+    assert head is not None and head.size == count + 1
+    # Every stored subtree hash is the root of exactly the leaves below it, and none is missing.
+    nodes = ledger.execute(select(LogNode.level, LogNode.idx, LogNode.hash)).all()
+    assert len(nodes) == 2 * (count + 1) - (count + 1).bit_count()
+    for level, idx, node in nodes:
+        assert node == merkle.root(hashes[idx << level : (idx + 1) << level])
     assert verify_ledger(ledger, ctx, workers=1).ok
 
 

@@ -7,14 +7,15 @@ the caller's transaction rolls back on any error, not at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goldtrace.db.durability import release_locks_early
 from goldtrace.db.models import LogHead, OrgKey
 from goldtrace.domain.instants import now_instant
 from goldtrace.errors import (
@@ -26,7 +27,7 @@ from goldtrace.errors import (
 )
 from goldtrace.ledger import merkle
 from goldtrace.ledger.canonical import canonical, parse_strict
-from goldtrace.ledger.envelope import LeafEnvelope
+from goldtrace.ledger.event_checks import leaf_bytes
 from goldtrace.ledger.events import EncodedEvent, build_body, encode
 from goldtrace.ledger.keys import sign_event, verify_event_signature
 from goldtrace.services.context import Context
@@ -96,13 +97,13 @@ def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list
     if not drafts:
         return []
     _check_key_events(drafts)
-    signers = _custodial_signers(
-        session, ctx, {draft.actor for draft in drafts if draft.signer is None}
-    )
+    # Every statement of the append goes to the database driver directly: the ORM's and even
+    # Core's per-statement work cost more than the statements themselves.
+    db = _Driver.of(session)
+    signers = _custodial_signers(db, ctx, {draft.actor for draft in drafts if draft.signer is None})
     now = now_instant()
     signed = [_sign(draft, signers, now) for draft in drafts]
-    head_row = lock_head(session)
-    head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
+    head = db.lock_head(session)
     logged_at = now_instant()
     events: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
@@ -124,7 +125,7 @@ def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list
             }
         )
         recorded.append(rec)
-    _write(session, head, head_row, events, nodes, {a: kid for a, (kid, _) in signers.items()})
+    _write(session, db, head, events, nodes, {a: kid for a, (kid, _) in signers.items()})
     return recorded
 
 
@@ -170,13 +171,13 @@ def append_presigned(
         raise InvalidInput(
             "a signed event body must be a canonical JSON object", code="not_canonical"
         )
-    head_row = lock_head(session)
+    db = _Driver.of(session)
+    head = db.lock_head(session)
     key = _current_key(session, str(parsed.get("actor")))
     if key is None or key.kid != kid or not verify_event_signature(key.public_key, event_hash, sig):
         raise PermissionDenied(
             "the event is not signed by the actor's current key", code="bad_signature"
         )
-    head = _Head(size=head_row.size, frontier=_split(head_row.frontier))
     nodes: list[dict[str, Any]] = []
     rec = _log(head, ctx.origin, event_hash, body, kid, sig, nodes, now_instant())
     row = {
@@ -191,7 +192,7 @@ def append_presigned(
         "leaf": rec.leaf,
         "logged_at": rec.logged_at,
     }
-    _write(session, head, head_row, [row], nodes, {})
+    _write(session, db, head, [row], nodes, {})
     return rec
 
 
@@ -206,9 +207,7 @@ def _log(
     logged_at: str,
 ) -> Recorded:
     seq = head.size
-    leaf = LeafEnvelope(
-        origin=origin, seq=seq, time=logged_at, event_hash=event_hash, kid=kid, sig=sig
-    ).to_bytes()
+    leaf = leaf_bytes(origin, seq, logged_at, event_hash, kid, sig)  # = LeafEnvelope(...).to_bytes()
     head.frontier, finished = merkle.append(head.frontier, seq, merkle.leaf_hash(leaf))
     nodes.extend({"level": lv, "idx": ix, "hash": h} for (lv, ix), h in finished)
     head.size = seq + 1
@@ -219,8 +218,8 @@ def _log(
 
 def _write(
     session: Session,
+    db: _Driver,
     head: _Head,
-    head_row: LogHead,
     events: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
     signed_by: dict[str, str],
@@ -232,44 +231,48 @@ def _write(
     in the same round trip as the writes (SQLite writers hold the database lock from their first
     statement, before the key was read).
     """
-    # The rows go to the database driver directly: the ORM's bulk machinery, and even Core's
-    # per-row parameter processing, cost more than the inserts themselves.
-    connection = session.connection()
-    driver: Any = connection.connection.driver_connection
+    driver = db.driver
     head_values = (head.size, merkle.frontier_root(head.frontier), b"".join(head.frontier))
-    if connection.dialect.name == "sqlite":
+    if db.sqlite:
         driver.executemany(_SQLITE_INSERT_EVENT, [[e[c] for c in _EVENT_COLUMNS] for e in events])
         driver.executemany(_SQLITE_INSERT_NODE, [[n[c] for c in _NODE_COLUMNS] for n in nodes])
         driver.execute(_SQLITE_UPDATE_HEAD, head_values)
     elif len(events) >= _COPY_THRESHOLD:
         # PostgreSQL, a batch: COPY carries it in one stream, where executemany pays a round
         # trip's worth of protocol work per row (more than signing the event).
-        with driver.cursor() as check:
-            check.execute(_PG_CURRENT_KIDS, (sorted(signed_by),))
-            _check_keys_unchanged(signed_by, check.fetchall())
+        _check_keys_unchanged(signed_by, driver.execute(_PG_CURRENT_KIDS, (sorted(signed_by),)))
         _copy(driver, "event", _EVENT_COLUMNS, events)
         _copy(driver, "log_node", _NODE_COLUMNS, nodes)
-        with driver.cursor() as cursor:
-            cursor.execute(_PG_UPDATE_HEAD, head_values)
+        driver.execute(_PG_UPDATE_HEAD, head_values)
+    elif len(events) == 1 and len(signed_by) <= 1:
+        # PostgreSQL, one event (every request's append): the insert, its subtree hashes, the
+        # head update and the key check are one statement of plain values, which the server
+        # prepares once: the head lock waits for one round trip, the driver does little work.
+        # The subtree hashes the leaf finished are levels 0..k-1 at index seq >> level.
+        event = events[0]
+        params = (
+            *(event[c] for c in _EVENT_COLUMNS),
+            event["seq"],
+            b"".join(n["hash"] for n in nodes),
+            len(nodes),
+            *head_values,
+            next(iter(signed_by), None),
+        )
+        _check_keys_unchanged(signed_by, driver.execute(_PG_WRITE_ONE, params))
     else:
-        # PostgreSQL, a few events: the key check, the inserts and the head update in one
-        # pipeline, so the head lock waits for one round trip instead of four.
-        with driver.cursor() as check, driver.cursor() as cursor:
-            with driver.pipeline():
-                check.execute(_PG_CURRENT_KIDS, (sorted(signed_by),))
-                cursor.executemany(
-                    _PG_INSERT_EVENT, [[e[c] for c in _EVENT_COLUMNS] for e in events]
-                )
-                if nodes:
-                    cursor.executemany(
-                        _PG_INSERT_NODE, [[n[c] for c in _NODE_COLUMNS] for n in nodes]
-                    )
-                cursor.execute(_PG_UPDATE_HEAD, head_values)
-            _check_keys_unchanged(signed_by, check.fetchall())
-    session.expire(head_row)
+        # PostgreSQL, a few events: the same in one statement over arrays of values (its text
+        # does not depend on the number of rows, so it too is prepared once).
+        columns = [[e[c] for e in events] for c in _EVENT_COLUMNS]
+        node_columns = [[n[c] for n in nodes] for c in _NODE_COLUMNS]
+        params = (*columns, *node_columns, *head_values, sorted(signed_by))
+        _check_keys_unchanged(signed_by, driver.execute(_PG_WRITE, params))
+    # The head row changed under the ORM: a LogHead the session loaded earlier must be reloaded.
+    loaded = session.identity_map.get(session.identity_key(LogHead, 1))
+    if loaded is not None:
+        session.expire(loaded)
 
 
-def _check_keys_unchanged(signed_by: dict[str, str], current: list[tuple[str, str]]) -> None:
+def _check_keys_unchanged(signed_by: dict[str, str], current: Iterable[tuple[str, str]]) -> None:
     now = dict(current)
     changed = sorted(actor for actor, kid in signed_by.items() if now.get(actor) != kid)
     if changed:
@@ -301,11 +304,31 @@ _SQLITE_INSERT_EVENT = (
 )
 _SQLITE_INSERT_NODE = "INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)"
 _SQLITE_UPDATE_HEAD = "UPDATE log_head SET size = ?, root = ?, frontier = ? WHERE id = 1"
-_PG_INSERT_EVENT = (
-    "INSERT INTO event (seq, hash, type, actor, occurred_at, body, kid, sig, leaf, logged_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_PG_WRITE = f"""
+WITH new_event AS (
+    INSERT INTO event ({", ".join(_EVENT_COLUMNS)})
+    SELECT * FROM unnest({", ".join(f"%s::{t}[]" for t in _EVENT_COLUMNS.values())})
+), new_node AS (
+    INSERT INTO log_node ({", ".join(_NODE_COLUMNS)})
+    SELECT * FROM unnest({", ".join(f"%s::{t}[]" for t in _NODE_COLUMNS.values())})
+), new_head AS (
+    UPDATE log_head SET size = %s, root = %s, frontier = %s WHERE id = 1
 )
-_PG_INSERT_NODE = "INSERT INTO log_node (level, idx, hash) VALUES (%s, %s, %s)"
+SELECT org_id, kid FROM org_key WHERE org_id = ANY(%s) AND valid_until_seq IS NULL
+"""  # noqa: S608 (column names and types are the constants above)
+_PG_WRITE_ONE = f"""
+WITH new_event AS (
+    INSERT INTO event ({", ".join(_EVENT_COLUMNS)})
+    VALUES ({", ".join("%s" for _ in _EVENT_COLUMNS)})
+), new_node AS (
+    INSERT INTO log_node (level, idx, hash)
+    SELECT level, %s::int8 >> level, substring(%s::bytea FROM level * 32 + 1 FOR 32)
+    FROM generate_series(0, %s - 1) AS level
+), new_head AS (
+    UPDATE log_head SET size = %s, root = %s, frontier = %s WHERE id = 1
+)
+SELECT org_id, kid FROM org_key WHERE org_id = %s AND valid_until_seq IS NULL
+"""  # noqa: S608 (column names are the constants above)
 _PG_UPDATE_HEAD = "UPDATE log_head SET size = %s, root = %s, frontier = %s WHERE id = 1"
 _PG_CURRENT_KIDS = (
     "SELECT org_id, kid FROM org_key WHERE org_id = ANY(%s) AND valid_until_seq IS NULL"
@@ -331,13 +354,12 @@ def _current_key(session: Session, org_id: str) -> OrgKey | None:
 
 
 def _custodial_signers(
-    session: Session, ctx: Context, actors: set[str]
+    db: _Driver, ctx: Context, actors: set[str]
 ) -> dict[str, tuple[str, Ed25519PrivateKey]]:
     """The current key id and private key of each actor, read in one query."""
     if not actors:
         return {}
-    rows = session.execute(_CURRENT_KEYS, {"orgs": sorted(actors)}).all()
-    found = {org: (kid, sealed) for org, kid, sealed in rows}
+    found = {org: (kid, sealed) for org, kid, sealed in db.current_keys(sorted(actors))}
     signers: dict[str, tuple[str, Ed25519PrivateKey]] = {}
     for actor in sorted(actors):
         if actor not in found:
@@ -352,8 +374,58 @@ def _custodial_signers(
     return signers
 
 
-_CURRENT_KEYS = select(OrgKey.org_id, OrgKey.kid, OrgKey.private_key_sealed).where(
-    OrgKey.org_id.in_(bindparam("orgs", expanding=True)), OrgKey.valid_until_seq.is_(None)
+@dataclass(frozen=True)
+class _Driver:
+    """The session's connection as its database driver sees it (sqlite3 or psycopg 3)."""
+
+    driver: Any
+    sqlite: bool
+
+    @classmethod
+    def of(cls, session: Session) -> _Driver:
+        connection = session.connection()  # begins the transaction (SQLite: BEGIN IMMEDIATE)
+        return cls(connection.connection.driver_connection, connection.dialect.name == "sqlite")
+
+    def lock_head(self, session: Session) -> _Head:
+        """Read the head, locked as :func:`lock_head` locks it.
+
+        On PostgreSQL the same statement makes the transaction release its locks before its
+        commit reaches the disk, unless it must commit synchronously (see db.durability).
+        """
+        if self.sqlite:
+            statement = _SQLITE_HEAD
+        elif release_locks_early(session, self.driver):
+            statement = _PG_LOCK_HEAD_EARLY
+        else:
+            statement = _PG_LOCK_HEAD
+        row = self.driver.execute(statement).fetchone()
+        if row is None:
+            raise ConfigurationError("the database has no log head: run `goldtrace init-db`")
+        return _Head(size=row[0], frontier=_split(bytes(row[1])))
+
+    def current_keys(self, orgs: list[str]) -> list[tuple[str, str, bytes | None]]:
+        """(org, kid, sealed private key or None) of each of ``orgs`` that has a current key."""
+        if self.sqlite:
+            marks = ", ".join("?" * len(orgs))
+            rows = self.driver.execute(_SQLITE_CURRENT_KEYS.format(marks=marks), orgs).fetchall()
+        else:
+            rows = self.driver.execute(_PG_CURRENT_KEYS, (orgs,)).fetchall()
+        return [(org, kid, None if sealed is None else bytes(sealed)) for org, kid, sealed in rows]
+
+
+_SQLITE_HEAD = "SELECT size, frontier FROM log_head WHERE id = 1"
+_PG_LOCK_HEAD = "SELECT size, frontier FROM log_head WHERE id = 1 FOR UPDATE"
+_PG_LOCK_HEAD_EARLY = (
+    "SELECT size, frontier, set_config('synchronous_commit', 'off', true) "
+    "FROM log_head WHERE id = 1 FOR UPDATE"
+)
+_SQLITE_CURRENT_KEYS = (
+    "SELECT org_id, kid, private_key_sealed FROM org_key "
+    "WHERE org_id IN ({marks}) AND valid_until_seq IS NULL"
+)
+_PG_CURRENT_KEYS = (
+    "SELECT org_id, kid, private_key_sealed FROM org_key "
+    "WHERE org_id = ANY(%s) AND valid_until_seq IS NULL"
 )
 
 

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from goldtrace.db.durability import commit_synchronously
 from goldtrace.db.models import Checkpoint, Event, LogHead, LogKey, LogNode
 from goldtrace.domain.instants import now_instant
 from goldtrace.errors import ConfigurationError, IntegrityFault, InvalidInput, NotFound
@@ -83,8 +84,11 @@ def cut_checkpoint(session: Session, ctx: Context) -> Checkpoint:
     """Sign a checkpoint of the log as it stands and return it (the existing one if the log did not grow).
 
     Before signing, the new tree is proved a consistent extension of the last checkpoint; a log never
-    signs two roots for one size (the size is the checkpoint table's primary key as well).
+    signs two roots for one size (the size is the checkpoint table's primary key as well). The
+    transaction commits synchronously: nobody sees the checkpoint before it, and every entry it
+    covers, is on disk (see db.durability).
     """
+    commit_synchronously(session)
     head_row = lock_head(session)
     key_row = ensure_log_key(session, ctx)
     last = latest_checkpoint(session)

@@ -41,6 +41,7 @@ STATUS: dict[type[errors.GoldtraceError], int] = {
     errors.ProofError: 422,
     errors.IntegrityFault: 500,
     errors.ConfigurationError: 500,
+    errors.DurabilityUnknown: 500,
 }
 
 
