@@ -97,9 +97,7 @@ def test_batch_append_lands_in_order_with_one_head_update(ledger: Session, ctx: 
 
 
 @pytest.mark.parametrize("count", [1, 5, 70], ids=["one", "few", "copy"])
-def test_a_batch_lands_byte_for_byte_as_recorded(
-    ledger: Session, ctx: Context, count: int
-) -> None:
+def test_a_batch_lands_byte_for_byte_as_recorded(ledger: Session, ctx: Context, count: int) -> None:
     # PostgreSQL writes one event, a few and many by three different statements (one of plain
     # values, one over arrays, COPY); SQLite takes the same rows through executemany.
     drafts = []

@@ -13,7 +13,6 @@ A key is valid for events ``from_seq <= seq < until_seq``, so old signatures sta
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field
@@ -36,13 +35,14 @@ class KeyRecord:
 
 def decode_key(data: Any) -> tuple[str, bytes]:
     """Return (kid, public key) from an event's ``key`` field; InvalidInput when malformed."""
-    if not isinstance(data, dict) or set(data) != {"kid", "public"}:
+    if not isinstance(data, dict) or data.keys() != {"kid", "public"}:
         raise InvalidInput("key must be an object with kid and public", code="bad_event")
+    text = str(data["public"])
     try:
-        public = base64.b64decode(str(data["public"]), validate=True)
+        public = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("key.public is not base64", code="bad_event") from None
-    if base64.b64encode(public).decode() != data["public"]:
+    if binascii.b2a_base64(public, newline=False).decode("ascii") != text:
         raise InvalidInput("key.public is not canonical base64", code="bad_event")
     if len(public) != 32 or hashlib.sha256(public).hexdigest()[:16] != data["kid"]:
         raise InvalidInput("key.kid does not match key.public", code="bad_event")

@@ -207,7 +207,8 @@ def _log(
     logged_at: str,
 ) -> Recorded:
     seq = head.size
-    leaf = leaf_bytes(origin, seq, logged_at, event_hash, kid, sig)  # = LeafEnvelope(...).to_bytes()
+    # The fast template of the canonical leaf, equal to LeafEnvelope(...).to_bytes() (tested).
+    leaf = leaf_bytes(origin, seq, logged_at, event_hash, kid, sig)
     head.frontier, finished = merkle.append(head.frontier, seq, merkle.leaf_hash(leaf))
     nodes.extend({"level": lv, "idx": ix, "hash": h} for (lv, ix), h in finished)
     head.size = seq + 1

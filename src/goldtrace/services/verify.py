@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Checkpoint, Event, LogHead, LogKey, LogNode, Obligation
@@ -89,13 +90,14 @@ def _verify(
     start = 0
     while last_seq is not None and start <= last_seq:
         end = start + PAGE
-        rows = connection.execute(
-            select(*_EVENT_COLUMNS).where(Event.seq >= start, Event.seq < end).order_by(Event.seq)
+        rows = _driver_rows(
+            connection.execute(
+                select(*_EVENT_COLUMNS)
+                .where(Event.seq >= start, Event.seq < end)
+                .order_by(Event.seq)
+            )
         )
-        verifier.feed_rows(
-            [tuple(row) for row in rows],
-            _finished_nodes(session, start, end - 1, last_seq + 1),
-        )
+        verifier.feed_rows(rows, _finished_nodes(session, start, end - 1, last_seq + 1))
         if progress is not None:
             progress(min(end, last_seq + 1), total)
         start = end
@@ -126,9 +128,18 @@ def _finished_nodes(
                     LogNode.level == level, LogNode.idx >= low, LogNode.idx <= high
                 )
             )
-            found.update({(level, idx): h for idx, h in rows})
+            found.update({(level, idx): h for idx, h in _driver_rows(rows)})
         level += 1
     return found
+
+
+def _driver_rows(result: CursorResult[*tuple[Any, ...]]) -> list[Any]:
+    """All rows of ``result`` as the database driver returns them (plain tuples of str, int and
+    bytes for these columns): SQLAlchemy's per-row work cost a tenth of the main process's share."""
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _log_verifier(session: Session, ctx: Context, log_key: str | None) -> note.Verifier | None:
