@@ -6,6 +6,7 @@ inside a transaction that is rolled back, and nothing there is ever committed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from goldtrace.config import Settings
 from goldtrace.db import migrate
 from goldtrace.db.session import is_postgres, make_engine
 from goldtrace.domain.organizations import OrgProfile
+from goldtrace.errors import DurabilityUnknown
 from goldtrace.services import organizations, transparency
 from goldtrace.services.context import Context
 from goldtrace.services.verify import verify_ledger
@@ -107,3 +109,36 @@ def test_a_session_joined_to_an_outer_transaction_leaves_it_to_its_owner(
         outer.rollback()
     with Session(engine) as session:
         assert transparency.head(session).size == 2
+
+
+def test_a_commit_whose_flush_cannot_be_awaited_says_its_durability_is_unknown(
+    fresh: tuple[Engine, Context],
+) -> None:
+    engine, ctx = fresh
+    role = f"goldtrace_no_wal_{os.getpid()}"
+    with engine.connect() as admin:
+        admin.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        admin.execute(text(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        # The one function the wait needs, taken away from this role in this database only.
+        admin.execute(
+            text(
+                "REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC"
+            )
+        )
+        admin.commit()
+    limited = make_engine(engine.url.set(username=role).render_as_string(hide_password=False))
+    try:
+        with Session(limited) as session:
+            _append(session, ctx)
+            with pytest.raises(DurabilityUnknown, match="reach the disk"):
+                session.commit()
+        # The append itself committed: what is unknown is only whether it reached the disk.
+        with Session(engine) as session:
+            assert transparency.head(session).size == 3
+            assert verify_ledger(session, ctx, workers=1).ok
+    finally:
+        limited.dispose()
+        with engine.connect() as admin:
+            admin.execute(text(f'DROP OWNED BY "{role}"'))
+            admin.execute(text(f'DROP ROLE "{role}"'))
+            admin.commit()
