@@ -18,8 +18,9 @@ from builders import TEST_SECRET
 from goldtrace.config import Settings, sqlite_url
 from goldtrace.db import migrate
 from goldtrace.db.session import make_engine
+from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services.context import Context
-from goldtrace.services.organizations import bootstrap
+from goldtrace.services.organizations import bootstrap, register_org
 
 
 def postgres_url() -> str | None:
@@ -115,3 +116,19 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def trader_ledger_engine(fresh_database_url: str, ctx: Context) -> Iterator[Engine]:
+    """An engine on a fresh database whose ledger (committed, not rolled back) holds the genesis
+    and the registration of the organization ``trader``; for tests of commits and concurrency."""
+    migrate.upgrade(fresh_database_url)
+    engine = make_engine(fresh_database_url)
+    with Session(engine) as session, session.begin():
+        body = bootstrap(session, ctx)
+        profile = OrgProfile(id="trader", name="T", kind="trader")
+        register_org(session, ctx, actor=body.id, profile=profile)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

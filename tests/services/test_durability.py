@@ -7,17 +7,12 @@ inside a transaction that is rolled back, and nothing there is ever committed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from builders import TEST_SECRET
-from goldtrace.config import Settings
-from goldtrace.db import migrate
-from goldtrace.db.session import is_postgres, make_engine
-from goldtrace.domain.organizations import OrgProfile
+from goldtrace.db.session import make_engine
 from goldtrace.errors import DurabilityUnknown
 from goldtrace.services import organizations, transparency
 from goldtrace.services.context import Context
@@ -25,25 +20,10 @@ from goldtrace.services.verify import verify_ledger
 
 
 @pytest.fixture
-def fresh(fresh_database_url: str) -> Iterator[tuple[Engine, Context]]:
-    migrate.upgrade(fresh_database_url)
-    ctx = Context(
-        Settings(
-            database_url=fresh_database_url, secret_key=TEST_SECRET, log_origin="goldtrace.test/log"
-        )
-    )
-    engine = make_engine(fresh_database_url)
-    with Session(engine) as session, session.begin():
-        body = organizations.bootstrap(session, ctx)
-        profile = OrgProfile(id="trader", name="T", kind="trader")
-        organizations.register_org(session, ctx, actor=body.id, profile=profile)
-    if not is_postgres(session):
-        engine.dispose()
+def fresh(trader_ledger_engine: Engine, ctx: Context) -> tuple[Engine, Context]:
+    if trader_ledger_engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no row locks: its writers hold the database lock until commit")
-    try:
-        yield engine, ctx
-    finally:
-        engine.dispose()
+    return trader_ledger_engine, ctx
 
 
 def _setting(session: Session) -> str:

@@ -6,15 +6,11 @@ import threading
 import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from builders import TEST_SECRET
-from goldtrace.config import Settings
-from goldtrace.db import migrate
 from goldtrace.db.models import Event
-from goldtrace.db.session import is_postgres, make_engine
-from goldtrace.domain.organizations import OrgProfile
+from goldtrace.db.session import is_postgres
 from goldtrace.errors import Conflict
 from goldtrace.ledger.keys import b64, key_id, public_bytes
 from goldtrace.services import organizations, transparency
@@ -32,19 +28,9 @@ def _waiting_for_a_lock(session: Session) -> bool:
 
 
 def test_a_key_rotated_while_an_event_waits_for_the_head_is_never_used(
-    fresh_database_url: str,
+    trader_ledger_engine: Engine, ctx: Context
 ) -> None:
-    url = fresh_database_url
-    migrate.upgrade(url)
-    ctx = Context(
-        Settings(database_url=url, secret_key=TEST_SECRET, log_origin="goldtrace.test/log")
-    )
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        body = organizations.bootstrap(session, ctx)
-        organizations.register_org(
-            session, ctx, actor=body.id, profile=OrgProfile(id="trader", name="T", kind="trader")
-        )
+    engine = trader_ledger_engine
     public = public_bytes(Ed25519PrivateKey.generate())
     draft = Draft(
         type="key.rotate",
@@ -95,4 +81,3 @@ def test_a_key_rotated_while_an_event_waits_for_the_head_is_never_used(
             stored = session.get(Event, recorded.seq)
             assert stored is not None and stored.kid == new_kid
         assert verify_ledger(session, ctx, workers=1).ok
-    engine.dispose()

@@ -241,7 +241,8 @@ def _write(
     elif len(events) >= _COPY_THRESHOLD:
         # PostgreSQL, a batch: COPY carries it in one stream, where executemany pays a round
         # trip's worth of protocol work per row (more than signing the event).
-        _check_keys_unchanged(signed_by, driver.execute(_PG_CURRENT_KIDS, (sorted(signed_by),)))
+        current = db.current_keys(sorted(signed_by))
+        _check_keys_unchanged(signed_by, ((org, kid) for org, kid, _ in current))
         _copy(driver, "event", _EVENT_COLUMNS, events)
         _copy(driver, "log_node", _NODE_COLUMNS, nodes)
         driver.execute(_PG_UPDATE_HEAD, head_values)
@@ -331,9 +332,6 @@ WITH new_event AS (
 SELECT org_id, kid FROM org_key WHERE org_id = %s AND valid_until_seq IS NULL
 """  # noqa: S608 (column names are the constants above)
 _PG_UPDATE_HEAD = "UPDATE log_head SET size = %s, root = %s, frontier = %s WHERE id = 1"
-_PG_CURRENT_KIDS = (
-    "SELECT org_id, kid FROM org_key WHERE org_id = ANY(%s) AND valid_until_seq IS NULL"
-)
 
 
 def _copy(driver: Any, table: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> None:
