@@ -37,7 +37,7 @@ from goldtrace.errors import DurabilityUnknown
 _WAIT = "goldtrace.wait_for_disk"
 _SYNCHRONOUS = "goldtrace.commit_synchronously"
 # One round trip: a transaction that writes one WAL record and commits synchronously.
-_FLUSH_WAIT = b"BEGIN; SELECT pg_logical_emit_message(true, 'goldtrace', ''); COMMIT"
+FLUSH_WAIT = b"BEGIN; SELECT pg_logical_emit_message(true, 'goldtrace', ''); COMMIT"
 _IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
 
 
@@ -74,7 +74,7 @@ def _wait_for_disk(session: Session) -> None:
         return
     # The connection is idle between transactions; psycopg reads the transaction status from
     # libpq, and this exchange leaves it idle again.
-    result = driver.pgconn.exec_(_FLUSH_WAIT)
+    result = driver.pgconn.exec_(FLUSH_WAIT)
     if result.error_message:
         raise DurabilityUnknown(
             "the transaction committed, but waiting for it to reach the disk failed: "

@@ -124,3 +124,11 @@ class KeySeal:
         self._cache[kid] = key
         self._sealed[kid] = sealed
         return key
+
+    def opened(self, kid: str) -> Ed25519PrivateKey | None:
+        """Return the private key of ``kid`` if this seal has sealed or opened it, else None.
+
+        A key id is the hash of the public key, so the key it names never changes; whether it may
+        still sign is for the caller to check.
+        """
+        return self._cache.get(kid)

@@ -14,6 +14,9 @@ class Context:
 
     settings: Settings
     seal: KeySeal = field(init=False)
+    # The key id each organization's custodial key had when this process last signed for it: a
+    # hint that spares the append path a query, always checked under the log head's lock.
+    signing_kids: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.seal = KeySeal(self.settings.secret_key)
