@@ -54,6 +54,40 @@ def test_non_ascii_keys_take_the_reference_path(value: dict[str, int]) -> None:
         assert canonical(value) == expected
 
 
+ANY_KEYS_JSON = st.recursive(
+    st.none() | SAFE_INT | TEXT,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(TEXT.filter(lambda k: len(k) <= 6), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(ANY_KEYS_JSON)
+def test_keys_anywhere_in_the_value_choose_the_path(value: Any) -> None:
+    """A key deep inside lists and objects that is not ASCII after NFC sends the whole value to
+    the reference encoder; one that NFC makes ASCII (KELVIN SIGN) does not need it."""
+    try:
+        got = canonical(value)
+    except InvalidInput as exc:
+        assert exc.code == "duplicate_key"  # two keys of one object with the same NFC
+        return
+    assert got == rfc8785.dumps(nfc(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [{"\u212a": 1, "J": 2}]},  # NFC makes the KELVIN SIGN key ASCII "K"
+        {"a": [1, {"z": {"\u00e9": 1, "\U0001f600": 2, "\uffff": 3}}]},  # UTF-16 order differs
+    ],
+)
+def test_nested_keys_after_normalisation(value: Any) -> None:
+    assert canonical(value) == rfc8785.dumps(nfc(value))
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

@@ -27,6 +27,11 @@ def normalize(value: Any) -> Any:
 
     Raises InvalidInput for floats, integers outside ±(2**53 - 1), non-string keys and other types.
     """
+    return _normalize(value, [True])
+
+
+def _normalize(value: Any, ascii_keys: list[bool]) -> Any:
+    """``normalize``, clearing ``ascii_keys[0]`` when a key of the result is not ASCII."""
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, bool) or value is None:
@@ -42,23 +47,18 @@ def normalize(value: Any) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput("object keys must be strings", code="invalid_json")
-            result[unicodedata.normalize("NFC", key)] = normalize(item)
+            normal_key = unicodedata.normalize("NFC", key)
+            if not normal_key.isascii():
+                ascii_keys[0] = False
+            result[normal_key] = _normalize(item, ascii_keys)
         if len(result) != len(value):
             raise InvalidInput("duplicate keys after normalisation", code="duplicate_key")
         return result
     if isinstance(value, list | tuple):
-        return [normalize(item) for item in value]
+        return [_normalize(item, ascii_keys) for item in value]
     if isinstance(value, float):
         raise InvalidInput("floating-point numbers are not allowed", code="float_not_allowed")
     raise InvalidInput(f"value of type {type(value).__name__} is not JSON", code="invalid_json")
-
-
-def _ascii_keys(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_ascii_keys(v) for v in value)
-    return True
 
 
 def canonical(value: Any) -> bytes:
@@ -66,8 +66,9 @@ def canonical(value: Any) -> bytes:
 
     Raises InvalidInput for values canonical JSON cannot represent exactly.
     """
-    normal = normalize(value)
-    if _ascii_keys(normal):
+    ascii_keys = [True]
+    normal = _normalize(value, ascii_keys)
+    if ascii_keys[0]:
         # With integers only and ASCII keys (sorted alike by code point and by UTF-16 unit), compact
         # sorted json.dumps is byte-for-byte RFC 8785 and an order of magnitude faster than the
         # general encoder; strings escape the same way (", \, control characters as \u00xx or
