@@ -67,8 +67,8 @@ ANY_KEYS_JSON = st.recursive(
 @settings(max_examples=300)
 @given(ANY_KEYS_JSON)
 def test_keys_anywhere_in_the_value_choose_the_path(value: Any) -> None:
-    """A key deep inside lists and objects that is not ASCII after NFC sends the whole value to
-    the reference encoder; one that NFC makes ASCII (KELVIN SIGN) does not need it."""
+    """Whatever keys a value holds, at any depth, the bytes are the reference encoder's: a key
+    deep inside lists and objects that is not ASCII after NFC must send the whole value there."""
     try:
         got = canonical(value)
     except InvalidInput as exc:
