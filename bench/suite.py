@@ -172,6 +172,9 @@ class Suite:
         value = timing.median(app)
         ratio = value / timing.median(raw)
         concurrent = writers > 1
+        ceiling = ""
+        if early:
+            ceiling = f"{value / timing.median(early):.2f}x `raw-early-{writers}w-{kind[:2]}`"
         self.figures.append(
             Figure(
                 name=f"append, 1 event/tx, {writers} writer(s)",
@@ -182,17 +185,7 @@ class Suite:
                 ratio=ratio,
                 target=f">= {TARGET_CONCURRENT_RATIO:.2f}x raw" if concurrent else "",
                 met=ratio >= TARGET_CONCURRENT_RATIO if concurrent else None,
-                note="; ".join(
-                    filter(
-                        None,
-                        [
-                            self._rounds_note(app),
-                            early
-                            and f"{value / timing.median(early):.2f}x `raw-early-{writers}w-"
-                            f"{kind[:2]}`",
-                        ],
-                    )
-                ),
+                note="; ".join(filter(None, [self._rounds_note(app), ceiling])),
             )
         )
 

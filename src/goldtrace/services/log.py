@@ -105,14 +105,15 @@ def append_many(session: Session, ctx: Context, drafts: Sequence[Draft]) -> list
     actors = {draft.actor for draft in drafts if draft.signer is None}
     remembered = _remembered_signer(db, ctx, actors)
     if remembered is None:
+        guessed = None
         signers = _custodial_signers(db, ctx, actors)
     else:
-        actor, kid, private_key = remembered
-        signers = {actor: (kid, private_key)}
+        guessed, kid, private_key = remembered
+        signers = {guessed: (kid, private_key)}
     now = now_instant()
     signed = [_sign(draft, signers, now) for draft in drafts]
-    head = db.lock_head(session, kid_of=None if remembered is None else remembered[0])
-    if remembered is not None and head.kid != remembered[1]:
+    head = db.lock_head(session, kid_of=guessed)
+    if guessed is not None and head.kid != signers[guessed][0]:
         # The key was replaced or revoked since this process last signed with it: read it.
         signers = _custodial_signers(db, ctx, actors)
         signed = [_sign(draft, signers, now) for draft in drafts]
