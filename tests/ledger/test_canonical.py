@@ -200,10 +200,64 @@ def test_parse_canonical_agrees_with_the_reference_on_other_encoders(
         b"[]",
         b"null",
         b"",
+        b"9007199254740991",  # numbers alone, at and past the safe range
+        b"9007199254740992",
+        b"-9007199254740992",
+        b"123456789012345",
+        b"1234567890123456",
+        b"[1,9007199254740993]",
+        b'{"a":{"b":[12345678901234567890]}}',
+        b'"1234567890123456789"',  # sixteen digits in a string: canonical all the same
+        b'{"a":1.5}',  # a fraction re-encodes to itself, and is still refused
+        b"[1E3]",
+        b'{"a":1,"a":2}',
+        b'"\\/"',
+        b'"/"',
+        b'"\\t"',
+        b'"\\u0009"',
+        b'"\\u007f"',
         b"[" * 600 + b"]" * 600,
         b"[" * 5000 + b"]" * 5000,
         '{"a":"ñ","b":[true,false,null]}'.encode(),
     ],
 )
 def test_parse_canonical_agrees_with_the_reference_on_edge_cases(data: bytes) -> None:
+    assert_agrees_with_reference(data)
+
+
+def ascii_encodings(char: str) -> list[bytes]:
+    """Every way JSON can write ``char`` in a string: as it is, escaped in hex in either case, and
+    with its short escape where it has one."""
+    code = ord(char)
+    ways = [b'"%c"' % code, b'"\\u%04x"' % code, b'"\\u%04X"' % code]
+    for short in b'"\\/bfnrt':
+        if json.loads(b'"\\%c"' % short) == char:
+            ways.append(b'"\\%c"' % short)
+    return ways
+
+
+@pytest.mark.parametrize("code", range(128))
+def test_every_ascii_character_has_exactly_one_canonical_encoding(code: int) -> None:
+    """Strings, keys and the text around them: each written every way JSON allows."""
+    char = chr(code)
+    for way in ascii_encodings(char):
+        for data in (way, b"[" + way + b",1]", b"{" + way + b":" + way + b"}"):
+            assert_agrees_with_reference(data)
+    accepted = [way for way in ascii_encodings(char) if is_canonical(way)]
+    assert accepted == [rfc8785.dumps(char)] * len(accepted) and accepted
+
+
+@settings(max_examples=300)
+@given(
+    st.recursive(
+        st.integers(min_value=-(2**60), max_value=2**60)
+        | st.text(st.characters(max_codepoint=127)),
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=4)
+        ),
+        max_leaves=12,
+    )
+)
+def test_integers_of_any_size_are_canonical_only_in_the_safe_range(value: Any) -> None:
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert_agrees_with_reference(data)
