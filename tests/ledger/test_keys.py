@@ -8,8 +8,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from goldtrace.errors import InvalidInput
 from goldtrace.ledger.keys import (
     public_bytes,
+    require_usable_public_key,
     sign_event,
     signature_message,
     verify_event_signature,
@@ -75,3 +77,12 @@ def test_a_non_canonical_public_key_is_refused() -> None:
     """y = p + 1 encodes the same point as y = 1 (the identity), but not canonically."""
     p_plus_one = (2**255 - 19 + 1).to_bytes(32, "little")
     assert not verify_event_signature(p_plus_one, bytes(32), FORGED)
+
+
+def test_only_keys_a_signer_derives_are_usable() -> None:
+    require_usable_public_key(public_bytes(Ed25519PrivateKey.generate()))
+    p_plus_one = (2**255 - 19 + 1).to_bytes(32, "little")
+    for bad in (IDENTITY, ORDER_TWO, p_plus_one, bytes(31), bytes(33)):
+        with pytest.raises(InvalidInput) as refused:
+            require_usable_public_key(bad)
+        assert refused.value.code == "bad_public_key"

@@ -139,6 +139,27 @@ def test_append_for_an_organization_without_key_is_refused(ledger: Session, ctx:
     assert transparency.head(ledger).size == 1
 
 
+@pytest.mark.parametrize(
+    "public_key",
+    [bytes([1]) + bytes(31), (2**255 - 18).to_bytes(32, "little"), bytes(31)],
+    ids=["identity", "not-canonical", "short"],
+)
+def test_an_own_key_no_signer_could_hold_is_refused(
+    ledger: Session, ctx: Context, public_key: bytes
+) -> None:
+    """Under a key of small order anyone could sign as the organization: nothing is logged."""
+    mine = register_mines(ledger, ctx, 1)[0]
+    size = transparency.head(ledger).size
+    body = organizations.standard_body_id(ledger)
+    with pytest.raises(InvalidInput) as refused:
+        organizations.register_own_key(ledger, ctx, actor=body, org_id=mine, public_key=public_key)
+    assert refused.value.code == "bad_public_key"
+    assert transparency.head(ledger).size == size
+    own = public_bytes(Ed25519PrivateKey.generate())
+    organizations.register_own_key(ledger, ctx, actor=body, org_id=mine, public_key=own)
+    assert transparency.head(ledger).size == size + 1
+
+
 def test_checkpoint_is_signed_and_never_doubled(ledger: Session, ctx: Context) -> None:
     ledger_with_events(ledger, ctx, 6)
     first = transparency.cut_checkpoint(ledger, ctx)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from nacl.bindings import crypto_sign_open
+from nacl.bindings import crypto_core_ed25519_is_valid_point, crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
 from goldtrace.errors import ConfigurationError, InvalidInput
@@ -31,6 +31,17 @@ def key_id(public_key: bytes) -> str:
     if len(public_key) != 32:
         raise InvalidInput("an Ed25519 public key has 32 bytes", code="bad_public_key")
     return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def require_usable_public_key(public_key: bytes) -> None:
+    """Raise InvalidInput unless ``public_key`` is what every Ed25519 signer derives: 32 bytes, the
+    canonical encoding of a point of the prime-order subgroup. Under a key of small order anyone
+    could sign anything (``verify_event_signature`` refuses every signature by one)."""
+    if len(public_key) != 32 or not crypto_core_ed25519_is_valid_point(public_key):
+        raise InvalidInput(
+            "not a usable Ed25519 public key (wrong length, not canonical, or of small order)",
+            code="bad_public_key",
+        )
 
 
 def public_bytes(private_key: Ed25519PrivateKey) -> bytes:

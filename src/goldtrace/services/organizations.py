@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from goldtrace.db.models import Event, Organization, OrgKey
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.errors import Conflict, NotFound, PermissionDenied
-from goldtrace.ledger.keys import b64, key_id, public_bytes
+from goldtrace.ledger.keys import b64, key_id, public_bytes, require_usable_public_key
 from goldtrace.services.context import Context
 from goldtrace.services.log import Draft, Recorded, append, lock_head
 from goldtrace.services.transparency import ensure_log_key
@@ -84,6 +84,7 @@ def register_own_key(
     session: Session, ctx: Context, *, actor: str, org_id: str, public_key: bytes
 ) -> OrgKey:
     """Standard body: make ``public_key`` (held by the organization itself) its only valid key."""
+    require_usable_public_key(public_key)
     require_standard_body(session, actor)
     get_org(session, org_id)
     rec = append(
