@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -9,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from goldtrace.errors import InvalidInput
+from goldtrace.ledger import bundle_verifier
 from goldtrace.ledger.keys import (
+    ed25519_verify,
     public_bytes,
     require_usable_public_key,
     sign_event,
@@ -86,3 +90,17 @@ def test_only_keys_a_signer_derives_are_usable() -> None:
         with pytest.raises(InvalidInput) as refused:
             require_usable_public_key(bad)
         assert refused.value.code == "bad_public_key"
+
+
+@pytest.mark.parametrize(
+    "check", [ed25519_verify, bundle_verifier._ed25519_ok], ids=["goldtrace", "bundle_verifier"]
+)
+def test_the_standalone_bundle_verifier_applies_the_same_rules(
+    check: Callable[[bytes, bytes, bytes], bool],
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    message = b"cosignature/v1\ntime 1\n"
+    assert check(public_bytes(key), key.sign(message), message)
+    assert not check(public_bytes(key), key.sign(message), message + b"x")
+    assert not check(IDENTITY, FORGED, message)
+    assert not check(public_bytes(key), key.sign(message)[:63], message)

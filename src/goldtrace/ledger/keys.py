@@ -72,15 +72,23 @@ def verify_event_signature(public_key: bytes, event_hash: bytes, signature: byte
     """Return True when ``signature`` is a valid event signature by ``public_key``.
 
     Every check of an event signature comes here: when it is appended, in full verification and
-    in provenance. libsodium (PyNaCl) checks it, twice as fast as OpenSSL's Ed25519 on the machines
-    we measured (docs/performance.md); it accepts every signature an RFC 8032 signer makes and
-    refuses, beyond OpenSSL, public keys and R points of small order and non-canonical public keys,
-    with which anyone could sign.
+    in provenance.
+    """
+    return ed25519_verify(public_key, signature, signature_message(event_hash))
+
+
+def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """Return True when ``signature`` is an Ed25519 signature of ``message`` by ``public_key``.
+
+    libsodium (PyNaCl) checks it, twice as fast as OpenSSL's Ed25519 on the machines we measured
+    (docs/performance.md). It accepts every signature an RFC 8032 signer makes and refuses, beyond
+    OpenSSL, public keys and R points of small order and non-canonical public keys, under which
+    anyone could sign anything (docs/ledger-format.md §3.2).
     """
     if len(public_key) != 32 or len(signature) != 64:
         return False
     try:
-        crypto_sign_open(signature + signature_message(event_hash), public_key)
+        crypto_sign_open(signature + message, public_key)
     except BadSignatureError:
         return False
     return True

@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from goldtrace.errors import InvalidInput, ProofError
+from goldtrace.ledger.keys import ed25519_verify
 
 SIG_TYPE_ED25519 = 0x01
 SIG_TYPE_COSIGNATURE = 0x04
@@ -121,11 +121,7 @@ class Verifier:
         return cls(name, key_id(name, public_key, sig_type), public_key, sig_type)
 
     def _verify(self, signature: bytes, message: bytes) -> bool:
-        try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        return ed25519_verify(self.public_key, signature, message)
 
 
 def _cosignature_message(text: str, timestamp: int) -> bytes:
