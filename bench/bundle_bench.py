@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nacl.bindings import crypto_sign_open
 from sqlalchemy.orm import Session
 
 import chains
@@ -83,16 +84,17 @@ def fetch_bundle(piece: CertifiedPiece) -> dict[str, Any]:
 
 
 def raw_verifier(count: int) -> Callable[[], None]:
-    """A function that makes ``count`` raw Ed25519 verifications, each loading its raw key."""
-    triples = []
+    """A function that makes ``count`` raw Ed25519 verifications of distinct keys with libsodium,
+    as the bundle verifier makes them."""
+    pairs = []
     for _ in range(count):
         key = Ed25519PrivateKey.generate()
         message = os.urandom(32)
-        triples.append((key.public_key().public_bytes_raw(), key.sign(message), message))
+        pairs.append((key.public_key().public_bytes_raw(), key.sign(message) + message))
 
     def verify_all() -> None:
-        for public, sig, message in triples:
-            Ed25519PublicKey.from_public_bytes(public).verify(sig, message)
+        for public, signed in pairs:
+            crypto_sign_open(signed, public)
 
     return verify_all
 
@@ -143,7 +145,7 @@ def section(
     p95 = timing.percentile(times.bundle, 0.95) * 1000
     baseline = Baseline(
         "sigs-50",
-        "Ed25519 load raw key + verify x 50, 1 core",
+        "Ed25519 verify x 50 keys (libsodium), 1 core",
         "-",
         raw,
         "ms",

@@ -253,7 +253,7 @@ def section(
         Baseline(p99_key, f"GET {STATIC_PATH}, p99 latency", kind, p99, "ms", "same windows"),
         Baseline(
             sigs_key,
-            "Ed25519 load raw key + verify x 50, 1 core",
+            "Ed25519 verify x 50 keys (libsodium), 1 core",
             kind,
             timing.median(times.raw) * 1000,
             "ms",
