@@ -80,10 +80,10 @@ def verify_event_signature(public_key: bytes, event_hash: bytes, signature: byte
 def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     """Return True when ``signature`` is an Ed25519 signature of ``message`` by ``public_key``.
 
-    libsodium (PyNaCl) checks it, twice as fast as OpenSSL's Ed25519 on the machines we measured
-    (docs/performance.md). It accepts every signature an RFC 8032 signer makes and refuses, beyond
-    OpenSSL, public keys and R points of small order and non-canonical public keys, under which
-    anyone could sign anything (docs/ledger-format.md §3.2).
+    libsodium (PyNaCl) checks it, twice as fast as OpenSSL's Ed25519 on the benchmark machine
+    (docs/performance.md). It accepts every signature an RFC 8032 signer makes and refuses, where
+    OpenSSL accepts them, public keys of small order (under which anyone could sign anything), R
+    points of small order and non-canonical public keys (docs/ledger-format.md §3.2).
     """
     if len(public_key) != 32 or len(signature) != 64:
         return False
