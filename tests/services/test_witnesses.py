@@ -17,7 +17,7 @@ from builders import ledger_with_events
 from goldtrace import witness
 from goldtrace.audit import RemoteError
 from goldtrace.config import Settings
-from goldtrace.db.models import LogKey
+from goldtrace.db.models import LogKey, Witness
 from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from goldtrace.ledger import note
 from goldtrace.services import transparency, witnesses
@@ -70,6 +70,16 @@ def test_register_is_idempotent_and_refuses_log_keys_and_a_second_key(logged: Se
     plain = note.Signer("w2", Ed25519PrivateKey.generate())
     with pytest.raises(InvalidInput):
         witnesses.register_witness(logged, plain.verifier.vkey())
+
+
+def test_a_witness_key_of_small_order_is_refused(logged: Session) -> None:
+    """Under the identity as key, (B, 1) would pass as a cosignature of anything."""
+    identity = bytes([1]) + bytes(31)
+    vkey = note.Verifier.from_public_key("w-weak", identity, note.SIG_TYPE_COSIGNATURE).vkey()
+    with pytest.raises(InvalidInput) as refused:
+        witnesses.register_witness(logged, vkey)
+    assert refused.value.code == "bad_public_key"
+    assert logged.get(Witness, "w-weak") is None
 
 
 def test_cosignature_by_a_registered_witness_is_stored(logged: Session) -> None:

@@ -13,6 +13,7 @@ from goldtrace.db.models import Checkpoint, Cosignature, Witness
 from goldtrace.domain.instants import now_instant
 from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProofError
 from goldtrace.ledger import note
+from goldtrace.ledger.keys import require_usable_public_key
 from goldtrace.services import transparency
 
 MAX_SUBMISSION = 16 * 1024
@@ -22,11 +23,13 @@ def register_witness(session: Session, vkey: str) -> Witness:
     """Register a witness's cosignature verifier key (``name+id+base64(0x04 || key)``).
 
     Idempotent for the same key; Conflict if the name is registered with another key,
-    InvalidInput(code="invalid_vkey") for a malformed or non-cosignature key.
+    InvalidInput(code="invalid_vkey") for a malformed or non-cosignature key, and
+    InvalidInput(code="bad_public_key") for a key of small order, under which anyone could cosign.
     """
     verifier = note.Verifier.parse(vkey.strip())
     if verifier.sig_type != note.SIG_TYPE_COSIGNATURE:
         raise InvalidInput("a witness key must be a cosignature (0x04) key", code="invalid_vkey")
+    require_usable_public_key(verifier.public_key)
     row = session.get(Witness, verifier.name)
     if row is not None:
         if row.public_key != verifier.public_key:
