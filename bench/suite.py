@@ -73,13 +73,29 @@ class Suite:
         """Ed25519 sign/verify and SHA-256 on one core; the core count."""
         self.say("baselines: Ed25519 and SHA-256 on one core")
         seconds = self.sizes.crypto_seconds
-        signs, verifies, opensslv, shas = [], [], [], []
+        signs, opensslsigns, verifies, opensslv, shas = [], [], [], [], []
         for _ in range(self.sizes.rounds):
             signs.append(base.ed25519_sign_rate(seconds))
+            opensslsigns.append(base.ed25519_openssl_sign_rate(seconds))
             verifies.append(base.ed25519_verify_rate(seconds))
             opensslv.append(base.ed25519_openssl_verify_rate(seconds))
             shas.append(base.sha256_rate(seconds))
-        self._baseline("sign", "Ed25519 sign, 1 core", "-", timing.median(signs), "sig/s")
+        self._baseline(
+            "sign",
+            "Ed25519 sign, 1 core",
+            "-",
+            timing.median(signs),
+            "sig/s",
+            "libsodium, as sign_event",
+        )
+        self._baseline(
+            "sign-openssl",
+            "Ed25519 sign with OpenSSL, 1 core",
+            "-",
+            timing.median(opensslsigns),
+            "sig/s",
+            "diagnostic: cryptography; what goldtrace signed with before",
+        )
         self._baseline(
             "verify",
             "Ed25519 verify, 1 core",

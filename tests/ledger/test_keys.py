@@ -104,3 +104,11 @@ def test_the_standalone_bundle_verifier_applies_the_same_rules(
     assert not check(public_bytes(key), key.sign(message), message + b"x")
     assert not check(IDENTITY, FORGED, message)
     assert not check(public_bytes(key), key.sign(message)[:63], message)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32))
+def test_events_are_signed_exactly_as_rfc_8032_signs(seed: bytes, event_hash: bytes) -> None:
+    """libsodium signs; OpenSSL's signature of the same message must be the same bytes."""
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    assert sign_event(key, event_hash) == key.sign(signature_message(event_hash))
