@@ -19,7 +19,7 @@ from nacl.bindings import crypto_sign, crypto_sign_open
 import timing
 from eventrows import RowMaker, insert_event_sql, insert_node_sql
 from goldtrace.db.durability import FLUSH_WAIT
-from goldtrace.ledger.keys import public_bytes, signature_message
+from goldtrace.ledger.keys import private_bytes, public_bytes, signature_message
 from scratch import SQLITE, Database
 
 # Writer w of a raw run writes seqs from SEQ_BASE + w * SEQ_STRIDE; every run takes fresh bases.
@@ -30,7 +30,7 @@ def ed25519_sign_rate(seconds: float) -> float:
     """Signatures per second of one core over an event signature message with libsodium, as
     ``sign_event`` makes them."""
     key = Ed25519PrivateKey.generate()
-    secret = key.private_bytes_raw() + public_bytes(key)
+    secret = private_bytes(key) + public_bytes(key)
     message = signature_message(os.urandom(32))
     return timing.rate(lambda: crypto_sign(message, secret), seconds, chunk=256)
 

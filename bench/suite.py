@@ -73,12 +73,12 @@ class Suite:
         """Ed25519 sign/verify and SHA-256 on one core; the core count."""
         self.say("baselines: Ed25519 and SHA-256 on one core")
         seconds = self.sizes.crypto_seconds
-        signs, opensslsigns, verifies, opensslv, shas = [], [], [], [], []
+        signs, openssl_signs, verifies, openssl_verifies, shas = [], [], [], [], []
         for _ in range(self.sizes.rounds):
             signs.append(base.ed25519_sign_rate(seconds))
-            opensslsigns.append(base.ed25519_openssl_sign_rate(seconds))
+            openssl_signs.append(base.ed25519_openssl_sign_rate(seconds))
             verifies.append(base.ed25519_verify_rate(seconds))
-            opensslv.append(base.ed25519_openssl_verify_rate(seconds))
+            openssl_verifies.append(base.ed25519_openssl_verify_rate(seconds))
             shas.append(base.sha256_rate(seconds))
         self._baseline(
             "sign",
@@ -92,7 +92,7 @@ class Suite:
             "sign-openssl",
             "Ed25519 sign with OpenSSL, 1 core",
             "-",
-            timing.median(opensslsigns),
+            timing.median(openssl_signs),
             "sig/s",
             "diagnostic: cryptography; what goldtrace signed with before",
         )
@@ -108,7 +108,7 @@ class Suite:
             "verify-openssl",
             "Ed25519 verify with OpenSSL, 1 core",
             "-",
-            timing.median(opensslv),
+            timing.median(openssl_verifies),
             "sig/s",
             "diagnostic: cryptography, key loaded; what goldtrace verified with before",
         )
@@ -309,7 +309,7 @@ class Suite:
         value = size / elapsed
         ratio = value / capacity
         openssl = next((b.value for b in self.baselines if b.key == "verify-openssl"), None)
-        before_note = (
+        openssl_note = (
             f"; {value / (openssl * self.cores):.2f}x `verify-openssl` x {self.cores}"
             if openssl
             else ""
@@ -326,7 +326,7 @@ class Suite:
                 met=ratio >= TARGET_VERIFY_RATIO,
                 note=f"{elapsed:.1f} s, {report.signatures:,} signatures, "
                 f"{report.checkpoints} checkpoints, ok; {value / together:.2f}x `{together_key}`"
-                f"{before_note}",
+                f"{openssl_note}",
             )
         )
 
