@@ -254,11 +254,11 @@ def _check_bundle(doc: dict[str, Any]) -> CheckResult:
                 ),
             )
         )
+    # Of several endings the checks found, the one the bundle's status names is the verdict.
     status = doc.get("status")
     claimed = status.get("state") if isinstance(status, dict) else None
-    ended = (
-        claimed if claimed in report.codes else next((c for c in ENDED if c in report.codes), None)
-    )
+    endings = [code for code in ENDED if code in report.codes]
+    ended = claimed if claimed in endings else next(iter(endings), None)
     if result.certificate is not None:
         ended = _compare_with_ledger(result, doc.get("credential")) or ended
     result.verdict = _verdict(result, ended)
