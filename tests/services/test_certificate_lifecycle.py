@@ -222,6 +222,31 @@ def test_voiding_the_event_that_made_the_piece_ends_its_certificate(
     assert set(found) == {"lot_voided"} and f"voided by event {void.seq}" in found["lot_voided"]
 
 
+def test_voiding_a_later_event_the_certificate_stood_on_is_not_an_end_of_the_lot(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    dore = register(ledger, ctx, chain.mine)
+    sell(ledger, ctx, dore, chain.mine, chain.refiner)
+    bar = lots.transform(
+        ledger,
+        ctx,
+        actor=chain.refiner,
+        kind="refine",
+        inputs=[dore],
+        outputs=[
+            OutputSpec(id="", form="bar", mass_mg=895_000, fineness=9_999, category="fairmined")
+        ],
+    ).lots[0]
+    assay = lots.assay_lot(ledger, ctx, actor=chain.refiner, lot_id=bar.id, fineness=9_990)
+    row = certificates.issue(ledger, ctx, actor=chain.refiner, lot_id=bar.id)
+    lots.void_event(ledger, ctx, actor=chain.refiner, seq=assay.seq, reason="wrong sample")
+    # The bar exists (with its fineness before the assay): the certificate has not ended, but the
+    # state it vouched for was withdrawn, so it cannot be verified.
+    assert certificates.status(ledger, row)["state"] == "valid"
+    view = certificates.public_view(ledger, ctx, row.id)
+    assert view["verdict"] == "not_verifiable" and "wrong sample" in view["reasons"][0]
+
+
 def test_voiding_the_melt_gives_the_piece_and_its_certificate_back(
     ledger: Session, ctx: Context, chain: Chain, ring: str
 ) -> None:
