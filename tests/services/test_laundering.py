@@ -460,6 +460,22 @@ def test_receipts_just_inside_tolerance_cannot_grow_a_lot_unseen(
     assert shown["origins"][0]["fine_g"] == "891.000"
     assert float(shown["origins"][0]["share"]) < 0.99
     assert shown["unattributed_g"] != "0.000"
+    # Melted into a bar, the unattributed gold goes with it, and no certificate can vouch for it.
+    grown = lots.get_lot(ledger, grain)
+    assert grown.holder_id == chain.refiner
+    bar = lots.transform(
+        ledger,
+        ctx,
+        actor=chain.refiner,
+        kind="melt",
+        inputs=[grain],
+        outputs=[OutputSpec(id="", form="bar", mass_mg=grown.mass_mg - 500, fineness=10_000)],
+    ).lots[0]
+    assert lots.view(bar).unattributed_mg > 0
+    error = refused(
+        ledger, certificates.issue, ledger, ctx, actor=chain.refiner, lot_id=bar.id, description="x"
+    )
+    assert error.code == "unattributed_gold"
     assert verify_ledger(ledger, ctx, workers=1).ok
 
 
@@ -581,4 +597,3 @@ def test_verify_replays_the_new_events(ledger: Session, ctx: Context, chain: Cha
     assert receive_before > 0
     report = verify_ledger(ledger, ctx, workers=1)
     assert report.ok, report.faults
-    assert certificates  # the module is exercised by the certificate tests

@@ -16,7 +16,7 @@ from typing import Any
 from goldtrace.domain import certificates as issued_rules
 from goldtrace.domain import certification as certs
 from goldtrace.domain import lots as lotrules
-from goldtrace.domain import premiums, registration
+from goldtrace.domain import gains, premiums, registration
 from goldtrace.domain.events import SaleTerms, event_date, require
 from goldtrace.domain.flags import Flag
 from goldtrace.domain.identities import parse_person_id
@@ -833,6 +833,12 @@ def check_certifiable(lot: lotrules.LotView, *, actor: str, actor_kind: str) -> 
         )
     if lot.category not in certs.CERTIFIED_CATEGORIES:
         raise RuleViolation("only Fairmined gold can be certified", code="unsupported_category")
+    if lot.unattributed_mg * 1_000_000 > lot.fine_mg * gains.UNATTRIBUTED_REVIEW_PPM:
+        raise RuleViolation(
+            f"{lot.unattributed_mg} mg of the lot's fine gold were registered by no mine: a "
+            "certificate could not say where it came from",
+            code="unattributed_gold",
+        )
 
 
 def _certificate_issue(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
