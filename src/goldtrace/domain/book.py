@@ -15,8 +15,8 @@ from typing import Any
 
 from goldtrace.domain import certificates as issued_rules
 from goldtrace.domain import certification as certs
-from goldtrace.domain import lots as lotrules
 from goldtrace.domain import gains, premiums, registration
+from goldtrace.domain import lots as lotrules
 from goldtrace.domain.events import SaleTerms, event_date, require
 from goldtrace.domain.flags import Flag
 from goldtrace.domain.identities import parse_person_id
