@@ -104,7 +104,7 @@ def test_organizations_show_identifiers_capacity_and_certification_history(
             name="MACDESA",
             kind="mine",
             region="Arequipa",
-            ruc="20455950251",
+            ruc="20455950253",
             reinfo="REINFO-0042",
             miners=10,
             capacity_mg_month=2_000_000,
@@ -135,7 +135,7 @@ def test_organizations_show_identifiers_capacity_and_certification_history(
     section = page[page.index('id="org-macdesa"') :]
     for text in (
         "Arequipa",
-        "20455950251",
+        "20455950253",
         "REINFO-0042",
         "Comité del Premio de MACDESA",
         "2,000.000",  # the declared capacity in grams
