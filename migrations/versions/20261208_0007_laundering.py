@@ -41,9 +41,7 @@ def upgrade() -> None:
         _org_fk("capacity_change", "org_id"),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_capacity_change")),
     )
-    op.create_index(
-        op.f("ix_capacity_change_org_id"), "capacity_change", ["org_id"], unique=False
-    )
+    op.create_index(op.f("ix_capacity_change_org_id"), "capacity_change", ["org_id"], unique=False)
     op.create_table(
         "registration_exception",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -125,9 +123,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reviewer", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("review_outcome", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("review_note", sa.Text(), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_flag_review_seq_event"), "event", ["review_seq"], ["seq"]
-        )
+        batch.create_foreign_key(op.f("fk_flag_review_seq_event"), "event", ["review_seq"], ["seq"])
 
 
 def downgrade() -> None:
