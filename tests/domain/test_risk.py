@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import takewhile
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from goldtrace.domain import risk
 from goldtrace.domain.certification import Cert
@@ -253,3 +256,13 @@ def test_every_signal_text_names_only_figures_it_is_given() -> None:
     )
     for signal in found.mines[0].signals:
         assert "%(" not in signal.text % dict(signal.figures)
+
+
+@given(st.lists(st.booleans(), max_size=40), st.booleans())
+def test_streaks_agree_with_the_longest_run(hits: list[bool], in_progress: bool) -> None:
+    current, longest = risk.streaks(hits, last_in_progress=in_progress)
+    run = risk.longest_run(hits)
+    assert longest == (run[1] if run else 0)
+    assert 0 <= current <= longest
+    counted = hits[:-1] if in_progress and hits and not hits[-1] else hits
+    assert current == len(list(takewhile(bool, reversed(counted))))
