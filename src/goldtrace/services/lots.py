@@ -225,9 +225,10 @@ def register_lot(
     session.add(lot)
     session.flush()
     session.add(LotEvent(lot_id=lot_id, seq=rec.seq, role="subject", before=None))
-    _record_flags(session, rec.seq, actor, decision.flags, lot_id)
+    flags = [replace(flag, lot=lot_id) for flag in decision.flags]
+    _record_flags(session, rec.seq, actor, flags)
     session.flush()
-    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=decision.flags)
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=flags)
 
 
 def registration_facts(
@@ -605,8 +606,10 @@ def transform(
         session.add(LotEvent(lot_id=out.id, seq=rec.seq, role="output", before=None))
         created.append(lot)
     session.flush()
-    _record_flags(session, rec.seq, actor, plan.flags, created[0].id if created else None)
-    return Written(seq=rec.seq, hash=rec.hash, lots=created, flags=plan.flags)
+    # A transformation's flags are about what it made: they name its first output.
+    flags = [replace(flag, lot=created[0].id) for flag in plan.flags]
+    _record_flags(session, rec.seq, actor, flags)
+    return Written(seq=rec.seq, hash=rec.hash, lots=created, flags=flags)
 
 
 def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: str) -> Written:
