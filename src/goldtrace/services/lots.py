@@ -273,21 +273,25 @@ _LIVE_REGISTRATIONS = (Lot.status != "voided", Lot.produced_on.is_not(None))
 def _totals(
     session: Session, criterion: object, request: registration.RegistrationRequest
 ) -> registration.Totals:
-    """Live registered fine gold by production day near the production date, and by registration
-    day near the registration date."""
+    """Live registered fine gold by production day near the production date (and in the 60 days
+    before that window), and by registration day near the registration date."""
     span = timedelta(days=certrules.WINDOW_DAYS - 1)
+    window = timedelta(days=registration.WINDOW_SPAN)
+    produced, registered = request.produced_on, request.registered_on
+    ranges = (
+        (Lot.produced_on, produced - span, produced + span),
+        (Lot.registered_on, registered - span, registered + span),
+        (Lot.produced_on, produced - 3 * window + timedelta(days=1), produced - window),
+    )
     found = []
-    for column, day in (
-        (Lot.produced_on, request.produced_on),
-        (Lot.registered_on, request.registered_on),
-    ):
+    for column, low, high in ranges:
         rows = session.execute(
             select(column, func.sum(Lot.registered_fine_mg))
-            .where(criterion, *_LIVE_REGISTRATIONS, column.between(day - span, day + span))  # type: ignore[arg-type]
+            .where(criterion, *_LIVE_REGISTRATIONS, column.between(low, high))  # type: ignore[arg-type]
             .group_by(column)
         ).all()
-        found.append({d: int(mg or 0) for d, mg in rows if d is not None})
-    return registration.Totals(produced=found[0], registered=found[1])
+        found.append({d: int(mg or 0) for d, mg in rows if d is not None and mg})
+    return registration.Totals(produced=found[0], registered=found[1], earlier=found[2])
 
 
 def _lookalikes(

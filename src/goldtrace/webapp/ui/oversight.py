@@ -84,6 +84,7 @@ FLAG_LABELS: dict[str, Any] = {
     "loss_above_tolerance": _l("Loss above tolerance"),
     "implausible_low_loss": _l("Implausibly small loss"),
     "possible_duplicate": _l("Possible duplicate registration"),
+    "sustained_high_use": _l("At capacity three windows running"),
     "voided_event": _l("Voided event"),
 }
 SEVERITY_LABELS: dict[str, Any] = {
