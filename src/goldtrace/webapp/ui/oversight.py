@@ -338,6 +338,8 @@ def flag_review(flag_id: int) -> Response | tuple[str, int]:
             outcome=request.form.get("outcome", ""),
             note=request.form.get("note", ""),
         )
+    except NotFound:
+        raise
     except GoldtraceError as exc:
         refused(exc)
         return redirect(url_for("ui.flags", show=show))  # type: ignore[return-value]
