@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +29,10 @@ class Settings:
     standard_body_name: str = "Alliance for Responsible Mining"
     base_url: str = "http://127.0.0.1:5000"
     testing: bool = False
+    # How many days after production a lot may be registered without the standard body's exception.
+    registration_max_age_days: int = 31
+    # The form of a carnet de extranjería number (DOMAIN.md: not settled; 9 digits by default).
+    ce_pattern: str = r"\d{9}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +49,10 @@ class Settings:
             standard_body_id=env.get("GOLDTRACE_STANDARD_BODY_ID", cls.standard_body_id),
             standard_body_name=env.get("GOLDTRACE_STANDARD_BODY_NAME", cls.standard_body_name),
             base_url=env.get("GOLDTRACE_BASE_URL", cls.base_url).rstrip("/"),
+            registration_max_age_days=_int(
+                env, "GOLDTRACE_REGISTRATION_MAX_AGE_DAYS", cls.registration_max_age_days
+            ),
+            ce_pattern=env.get("GOLDTRACE_CE_PATTERN", cls.ce_pattern),
         )
         settings.validate()
         return settings
@@ -63,6 +72,21 @@ class Settings:
             )
         if len(self.secret_key) < 16:
             raise ConfigurationError("GOLDTRACE_SECRET_KEY must be at least 16 characters")
+        if not 0 <= self.registration_max_age_days <= 366:
+            raise ConfigurationError("GOLDTRACE_REGISTRATION_MAX_AGE_DAYS must be 0 to 366")
+        try:
+            re.compile(self.ce_pattern)
+        except re.error:
+            raise ConfigurationError("GOLDTRACE_CE_PATTERN is not a regular expression") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if text is None:
+        return default
+    if not text.strip().isdigit():
+        raise ConfigurationError(f"{name} must be a whole number of days")
+    return int(text)
 
 
 def sqlite_url(path: Path) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,11 +117,14 @@ class Organization(Base):
     kind: Mapped[str] = mapped_column(String(32))
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(100))
-    ruc: Mapped[str | None] = mapped_column(String(11))
+    # A RUC names one taxpayer: two organizations never share one (group them instead).
+    ruc: Mapped[str | None] = mapped_column(String(11), unique=True)
     reinfo: Mapped[str | None] = mapped_column(String(40))
+    # As onboarded; the capacity in force on a date is in capacity_change (registry.capacity_periods).
     miners: Mapped[int | None]
     capacity_mg_month: Mapped[int | None] = mapped_column(BigInteger)
     committee: Mapped[str | None] = mapped_column(String(200))
+    pickers: Mapped[bool] = mapped_column(default=False)
     registered_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
 
 
@@ -201,6 +205,62 @@ class CapacityException(Base):
     seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
 
 
+class CapacityChange(Base):
+    """A standard-body change of a mine's miners and capacity, in force from a date, with evidence."""
+
+    __tablename__ = "capacity_change"
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    miners: Mapped[int]
+    capacity_mg_month: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    # SHA-256 (hex) of the evidence: a REINFO declaration, an audit report.
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class RegistrationException(Base):
+    """The standard body's permission to register production of a period after the usual delay."""
+
+    __tablename__ = "registration_exception"
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    produced_from: Mapped[date] = mapped_column(Date)
+    produced_until: Mapped[date] = mapped_column(Date)
+    register_until: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class PickerMembership(Base):
+    """A person the standard body registered as selling ore through an association of pickers."""
+
+    __tablename__ = "picker_membership"
+    __table_args__ = (UniqueConstraint("person_id", "association_id"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"), primary_key=True)
+    # Normalized national id, TYPE:NUMBER (DNI:41000002): one spelling per person.
+    person_id: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class OrgGroupMember(Base):
+    """The standard body's record that organizations belong to one group (the same owner)."""
+
+    __tablename__ = "org_group_member"
+    __table_args__ = (UniqueConstraint("group_name", "org_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(200), index=True)
+    org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("event.seq"))
+
+
 class Lot(Base):
     """The current state of a lot, derived from its events (the events stay the truth)."""
 
@@ -211,6 +271,8 @@ class Lot(Base):
         CheckConstraint("fineness >= 0 AND fineness <= 10000", name="fineness_range"),
         Index("ix_lot_holder_status", "holder_id", "status"),
         Index("ix_lot_mine_produced", "mine_id", "produced_on"),
+        Index("ix_lot_mine_registered", "mine_id", "registered_on"),
+        Index("ix_lot_mine_reference", "mine_id", "reference_key"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -225,9 +287,16 @@ class Lot(Base):
     mine_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("organization.id"))
     produced_on: Mapped[date | None] = mapped_column(Date)
     picker: Mapped[str | None] = mapped_column(String(64), index=True)
-    # Fine gold as registered: what counts against the mine's (and picker's) 30-day capacity.
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    # Fine gold as first established (registration, then gains by receipts and assays before anything
+    # is made of the lot): what counts against the mine's (and picker's) 30-day capacity.
     registered_fine_mg: Mapped[int | None] = mapped_column(BigInteger)
     reference: Mapped[str | None] = mapped_column(String(100))
+    # The reference as compared for duplicates (case and spacing folded).
+    reference_key: Mapped[str | None] = mapped_column(String(100))
+    # Fine gold gained by receipts and assays; JSON {"a|b": growth receipts between a and b}.
+    gained_mg: Mapped[int] = mapped_column(BigInteger, default=0)
+    gain_pairs: Mapped[str] = mapped_column(Text, default="{}")
     # JSON object {mine id: fine milligrams}, in canonical form.
     origins: Mapped[str] = mapped_column(Text)
     sold_by_mine: Mapped[bool] = mapped_column(default=False)
@@ -276,8 +345,16 @@ class Flag(Base):
     lot_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("lot.id"), index=True)
     org_id: Mapped[str] = mapped_column(String(64), ForeignKey("organization.id"))
     kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8), default="review")
     detail: Mapped[str] = mapped_column(Text)
+    # JSON object of the figures the detail is made of (integers and short texts).
+    figures: Mapped[str] = mapped_column(Text, default="{}")
     reviewed: Mapped[bool] = mapped_column(default=False)
+    # The flag.review event: who reviewed it, the outcome and the note.
+    review_seq: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("event.seq"))
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    review_outcome: Mapped[str | None] = mapped_column(String(16))
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Voided(Base):

@@ -15,30 +15,58 @@ from typing import Any
 
 from goldtrace.domain import certification as certs
 from goldtrace.domain import lots as lotrules
-from goldtrace.domain import premiums
+from goldtrace.domain import premiums, registration
 from goldtrace.domain.events import SaleTerms, event_date, require
-from goldtrace.domain.instants import parse_date
+from goldtrace.domain.flags import Flag
+from goldtrace.domain.identities import parse_person_id
+from goldtrace.domain.instants import local_date, parse_date
 from goldtrace.domain.keystate import KeyState
-from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG, fine_mg
+from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG
 from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
 
 
 @dataclass
-class _Dated:
-    """Amounts by date, sorted, for 30-day window sums in O(log n)."""
+class _Registrations:
+    """Live registrations (of one mine, or naming one picker), sorted by production date, for the
+    30-day windows by production and by registration date in O(log n + k)."""
 
-    items: list[tuple[date, int, int]] = field(default_factory=list)  # (date, seq, mg)
+    by_produced: list[tuple[date, int, str]] = field(default_factory=list)  # (produced, seq, lot)
+    records: dict[str, registration.Registered] = field(default_factory=dict)
+    seqs: dict[str, int] = field(default_factory=dict)
+    # The longest delay between production and registration seen: bounds the search by either date.
+    max_span: int = 0
 
-    def add(self, day: date, seq: int, mg: int) -> None:
-        bisect.insort(self.items, (day, seq, mg))
+    def add(self, seq: int, record: registration.Registered) -> None:
+        bisect.insort(self.by_produced, (record.produced_on, seq, record.lot))
+        self.records[record.lot] = record
+        self.seqs[record.lot] = seq
+        self.max_span = max(self.max_span, (record.registered_on - record.produced_on).days)
 
-    def remove(self, seq: int) -> None:
-        self.items = [item for item in self.items if item[1] != seq]
+    def remove(self, lot: str) -> None:
+        if self.records.pop(lot, None) is not None:
+            seq = self.seqs.pop(lot)
+            self.by_produced = [item for item in self.by_produced if item[1] != seq]
 
-    def near(self, day: date) -> list[tuple[date, int]]:
-        lo = bisect.bisect_left(self.items, (date.fromordinal(day.toordinal() - 29), -1, 0))
-        hi = bisect.bisect_right(self.items, (date.fromordinal(day.toordinal() + 29), 2**62, 0))
-        return [(d, mg) for d, _, mg in self.items[lo:hi]]
+    def grow(self, lot: str, gain_mg: int) -> None:
+        record = self.records[lot]
+        self.records[lot] = replace(record, fine_mg=record.fine_mg + gain_mg)
+
+    def near(self, days: list[date]) -> list[registration.Registered]:
+        span = certs.WINDOW_DAYS - 1
+        low = date.fromordinal(min(days).toordinal() - span - self.max_span)
+        high = date.fromordinal(max(days).toordinal() + span)
+        lo = bisect.bisect_left(self.by_produced, (low, -1, ""))
+        hi = bisect.bisect_right(self.by_produced, (high, 2**62, ""))
+        found = []
+        for _, _, lot in self.by_produced[lo:hi]:
+            record = self.records[lot]
+            if any(
+                abs((record.produced_on - d).days) <= span
+                or abs((record.registered_on - d).days) <= span
+                for d in days
+            ):
+                found.append(record)
+        return found
 
 
 @dataclass
@@ -70,7 +98,10 @@ class _Undo:
     hash: bytes
     actor: str
     before: dict[str, lotrules.LotView | None]
-    registration: tuple[str, str | None] | None = None  # (mine, picker) whose window it counted in
+    # (mine, lot, picker) of a registration, whose windows and reference it counted in.
+    registration: tuple[str, str, str | None] | None = None
+    # (lot, gain) of a receipt or assay whose gain counted in its registration's windows.
+    gain: tuple[str, int] | None = None
 
 
 def _mass(value: Any) -> int:
@@ -94,17 +125,34 @@ def _lot_id(value: Any) -> str:
 class Book:
     """Domain state of the ledger; ``apply`` raises a GoldtraceError when an event breaks a rule."""
 
-    def __init__(self, terms: Mapping[int, SaleTerms] | None = None) -> None:
+    def __init__(
+        self,
+        terms: Mapping[int, SaleTerms] | None = None,
+        *,
+        max_age_days: int = registration.MAX_AGE_DAYS,
+    ) -> None:
         """``terms`` are the private first-sale terms; given them (even empty), every first sale
-        must have its terms and they are re-checked; without them only the commitment is checked."""
+        must have its terms and they are re-checked; without them only the commitment is checked.
+        ``max_age_days`` is the registration delay the ledger was written under (Settings)."""
+        self.max_age_days = max_age_days
         self.keys = KeyState()
         self.private = terms is not None
         self.terms = dict(terms or {})
         self.certs: dict[str, list[certs.Cert]] = {}
         self.auths: dict[str, list[certs.Authorization]] = {}
         self.allowances: dict[str, list[certs.Allowance]] = {}
-        self.mine_output: dict[str, _Dated] = {}
-        self.picker_output: dict[str, _Dated] = {}
+        self.capacity: dict[str, list[registration.CapacityPeriod]] = {}
+        self.late: dict[str, list[registration.LateException]] = {}
+        self.memberships: dict[str, list[registration.PickerMembership]] = {}
+        self.groups: dict[str, set[str]] = {}
+        self.rucs: dict[str, str] = {}
+        self.mine_output: dict[str, _Registrations] = {}
+        self.picker_output: dict[str, _Registrations] = {}
+        self.references: dict[tuple[str, str], str] = {}  # (mine, reference key) -> live lot
+        self.reference_prices: list[tuple[date, int, int]] = []  # (day, seq, micro-USD per g)
+        # Every flag the rules raised, (seq, kind) -> reviewed.
+        self.flags: dict[tuple[int, str], bool] = {}
+        self.pickers_of: dict[str, str | None] = {}  # registered lot -> its picker
         self.lots: dict[str, lotrules.LotView] = {}
         self.undo: dict[int, _Undo] = {}
         self.voided: set[int] = set()
@@ -128,8 +176,58 @@ class Book:
         handler = _HANDLERS.get(str(kind))
         if handler is None:
             self.keys.apply(seq, body)
+            if kind == "org.register":
+                self._onboarded(seq, self.keys.orgs[str(body["org"]["id"])])
             return
         handler(self, seq, body, event_hash)
+
+    def _onboarded(self, seq: int, profile: Any) -> None:
+        if profile.ruc is not None:
+            holder = self.rucs.get(profile.ruc)
+            if holder is not None:
+                raise Conflict(f"RUC {profile.ruc} is {holder}'s", code="duplicate_ruc")
+            self.rucs[profile.ruc] = profile.id
+        if profile.kind == "mine":
+            self.capacity[profile.id] = [
+                registration.CapacityPeriod(
+                    date.min, profile.miners, profile.capacity_mg_month, seq
+                )
+            ]
+
+    def reference_on(self, day: date) -> int | None:
+        """The latest reference price on or before ``day`` (micro-USD per gram), as the services read it."""
+        at = bisect.bisect_right(self.reference_prices, (day, 2**62, 0))
+        return self.reference_prices[at - 1][2] if at else None
+
+    def _raise_flags(self, seq: int, flags: list[Flag]) -> None:
+        for flag in flags:
+            self.flags[(seq, flag.kind)] = False
+
+    def registration_facts(
+        self, mine: str, req: registration.RegistrationRequest
+    ) -> registration.RegistrationFacts:
+        """The facts the registration rules need, from memory (as the services read them from tables)."""
+        profile = self.keys.orgs[mine]
+        days = [req.produced_on, req.registered_on]
+        key = registration.reference_key(req.reference)
+        return registration.RegistrationFacts(
+            mine=mine,
+            mine_name=profile.name,
+            capacity=self.capacity.get(mine, []),
+            certs=self.certs.get(mine, []),
+            allowances=self.allowances.get(mine, []),
+            late_exceptions=self.late.get(mine, []),
+            pickers_association=profile.pickers,
+            nearby=self.mine_output.get(mine, _Registrations()).near(days),
+            reference_taken=key is not None and (mine, key) in self.references,
+            memberships=self.memberships.get(req.picker, []) if req.picker else (),
+            picker_nearby=(
+                self.picker_output.get(req.picker, _Registrations()).near(days)
+                if req.picker
+                else ()
+            ),
+            max_age_days=self.max_age_days,
+        )
 
     def _actor(self, body: dict[str, Any]) -> str:
         return str(body["actor"])
@@ -240,6 +338,113 @@ def _capacity_exception(book: Book, seq: int, body: dict[str, Any], _hash: bytes
     )
 
 
+def _capacity_change(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    org = str(body.get("org"))
+    if book._org_kind(org) != "mine":
+        raise RuleViolation("capacity is recorded for mines", code="not_a_mine")
+    change = registration.CapacityPeriod(
+        parse_date(str(body.get("effective_from"))),
+        require(body, "miners", int),
+        require(body, "capacity_mg_month", int),
+        seq,
+    )
+    evidence = body.get("evidence_sha256")
+    registration.check_capacity_change(
+        change,
+        reason=str(require(body, "reason", str)),
+        evidence_sha256=str(evidence) if evidence is not None else None,
+    )
+    book.capacity[org].append(change)
+
+
+def _registration_exception(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    org = str(body.get("org"))
+    if book._org_kind(org) != "mine":
+        raise RuleViolation("registration exceptions are for mines", code="not_a_mine")
+    exception = registration.LateException(
+        parse_date(str(body.get("produced_from"))),
+        parse_date(str(body.get("produced_until"))),
+        parse_date(str(body.get("register_until"))),
+    )
+    registration.check_late_exception(exception, reason=str(require(body, "reason", str)))
+    book.late.setdefault(org, []).append(exception)
+
+
+def _picker_register(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    person = str(require(body, "person", str))
+    # The configured CE pattern is the services' to apply; here the id must be in its one form.
+    if person.startswith("DNI:") and parse_person_id(person) != person:
+        raise InvalidInput("a picker's id is not in its normalized form", code="bad_event")
+    association = str(body.get("association"))
+    profile = book.keys.orgs.get(association)
+    if profile is None or profile.kind != "mine" or not profile.pickers:
+        raise RuleViolation(
+            f"{association} is not an association of pickers", code="not_a_picker_association"
+        )
+    until = body.get("valid_until")
+    membership = registration.PickerMembership(
+        person,
+        association,
+        parse_date(str(body.get("valid_from"))),
+        parse_date(str(until)) if until is not None else None,
+    )
+    registration.check_membership(membership, name=str(require(body, "name", str)))
+    held = book.memberships.setdefault(person, [])
+    if any(m.association == association for m in held):
+        raise Conflict(
+            f"{person} is already registered with {association}", code="duplicate_picker"
+        )
+    held.append(membership)
+
+
+def _org_group(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    book._standard_body_only(body)
+    name = str(require(body, "group", str)).strip()
+    members = require(body, "members", list)
+    if not name or len(set(members)) < 2 or not str(require(body, "reason", str)).strip():
+        raise InvalidInput("a group needs a name, two members and a reason", code="bad_event")
+    for org in members:
+        book._org_kind(str(org))
+    book.groups.setdefault(name, set()).update(str(m) for m in members)
+
+
+def _flag_review(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
+    actor = book._actor(body)
+    if actor != book.keys.standard_body and book._org_kind(actor) != "auditor":
+        raise PermissionDenied(
+            "only an auditor or the standard body reviews flags", code="not_reviewer"
+        )
+    key = (require(body, "flag_seq", int), str(require(body, "kind", str)))
+    if key not in book.flags:
+        raise RuleViolation(f"event {key[0]} raised no {key[1]} flag", code="unknown_flag")
+    if book.flags[key]:
+        raise Conflict("that flag was already reviewed", code="already_reviewed")
+    check_review(
+        outcome=str(body.get("outcome")),
+        reviewer=str(require(body, "reviewer", str)),
+        note=str(require(body, "note", str)),
+    )
+    book.flags[key] = True
+
+
+REVIEW_OUTCOMES = ("cleared", "confirmed")
+
+
+def check_review(*, outcome: str, reviewer: str, note: str) -> None:
+    """Raise InvalidInput unless a flag review names its reviewer, its outcome and a note."""
+    if outcome not in REVIEW_OUTCOMES:
+        raise InvalidInput(
+            f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}", fields={"outcome": "unknown"}
+        )
+    if not reviewer.strip():
+        raise InvalidInput("a review names its reviewer", fields={"reviewer": "empty"})
+    if not note.strip():
+        raise InvalidInput("a review says what was found", fields={"note": "empty"})
+
+
 def _lot_register(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
     actor = book._actor(body)
     profile = book.keys.orgs.get(actor)
@@ -251,74 +456,83 @@ def _lot_register(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
         raise Conflict(f"lot {lot_id} exists", code="duplicate_lot")
     if body.get("prev") != []:
         raise RuleViolation("a registration builds on no earlier event", code="bad_prev")
-    produced = parse_date(str(data.get("produced_on")))
-    mass, fineness = _mass(data.get("mass_mg")), _fineness(data.get("fineness"))
-    category = certs.parse_category(data.get("category"))
-    form = lotrules.parse_form(data.get("form"))
     picker = data.get("picker")
-    check_registration(
-        book,
-        mine=actor,
-        miners=profile.miners,
-        capacity=profile.capacity_mg_month,
-        category=category,
-        produced_on=produced,
-        fine=fine_mg(mass, fineness),
-        picker=str(picker) if picker is not None else None,
+    if picker is not None and parse_person_id(picker) != picker:
+        raise InvalidInput("a picker's id is not in its normalized form", code="bad_event")
+    reference = data.get("reference")
+    req = registration.RegistrationRequest(
+        form=lotrules.parse_form(data.get("form")),
+        mass_mg=_mass(data.get("mass_mg")),
+        fineness=_fineness(data.get("fineness")),
+        category=certs.parse_category(data.get("category")),
+        produced_on=parse_date(str(data.get("produced_on"))),
+        registered_on=local_date(str(body.get("occurred_at")), profile.country),
+        reference=str(reference) if reference is not None else None,
+        picker=picker,
     )
-    fine = fine_mg(mass, fineness)
-    book.mine_output.setdefault(actor, _Dated()).add(produced, seq, fine)
+    decision = registration.decide_registration(book.registration_facts(actor, req), req)
+    book._raise_flags(seq, decision.flags)
+    fine = req.fine_mg
+    record = registration.Registered(
+        lot=lot_id,
+        produced_on=req.produced_on,
+        registered_on=req.registered_on,
+        fine_mg=fine,
+        mass_mg=req.mass_mg,
+        fineness=req.fineness,
+    )
+    book.mine_output.setdefault(actor, _Registrations()).add(seq, record)
     if picker is not None:
-        book.picker_output.setdefault(str(picker), _Dated()).add(produced, seq, fine)
+        book.picker_output.setdefault(picker, _Registrations()).add(seq, record)
+    key = registration.reference_key(req.reference)
+    if key is not None:
+        book.references[(actor, key)] = lot_id
     book.lots[lot_id] = lotrules.LotView(
         id=lot_id,
-        form=form,
-        mass_mg=mass,
-        fineness=fineness,
-        category=category,
+        form=req.form,
+        mass_mg=req.mass_mg,
+        fineness=req.fineness,
+        category=req.category,
         holder=actor,
         status="active",
         origins={actor: fine} if fine else {},
         head=event_hash,
         mine=actor,
+        produced_on=req.produced_on,
+        registered_on=req.registered_on,
     )
     book._touch(seq, event_hash, actor, {lot_id: None})
-    book.undo[seq].registration = (actor, str(picker) if picker is not None else None)
+    book.undo[seq].registration = (actor, lot_id, picker)
+    book.pickers_of[lot_id] = picker
 
 
-def check_registration(
-    book: Book,
-    *,
-    mine: str,
-    miners: int | None,
-    capacity: int | None,
-    category: str,
-    produced_on: date,
-    fine: int,
-    picker: str | None,
-) -> None:
-    """The registration rules against the book's memory (services check the same from tables)."""
-    certs.check_certified(mine, category, produced_on, book.certs.get(mine, []))
-    limit = certs.capacity_limit_mg(miners, capacity)
-    if limit is not None:
-        certs.check_window(
-            day=produced_on,
-            new_mg=fine,
-            history=book.mine_output.get(mine, _Dated()).near(produced_on),
-            limit_mg=limit,
-            exceptions=book.allowances.get(mine, []),
-            code="capacity_exceeded",
-            who=mine,
-        )
+def _count_gain(book: Book, seq: int, lot: lotrules.LotView, gain_mg: int) -> None:
+    """A gain on a mine's registered lot counts in its windows (refused beyond them)."""
+    if gain_mg <= 0:
+        return
+    assert lot.mine is not None and lot.produced_on is not None
+    registered_on = lot.registered_on or lot.produced_on
+    picker = book.pickers_of.get(lot.id)
+    req = registration.RegistrationRequest(
+        form=lot.form,
+        mass_mg=lot.mass_mg,
+        fineness=lot.fineness,
+        category=lot.category,
+        produced_on=lot.produced_on,
+        registered_on=registered_on,
+        picker=picker,
+    )
+    registration.check_established_gain(
+        book.registration_facts(lot.mine, req),
+        produced_on=lot.produced_on,
+        registered_on=registered_on,
+        gain_mg=gain_mg,
+        picker=picker,
+    )
+    book.mine_output[lot.mine].grow(lot.id, gain_mg)
     if picker is not None:
-        certs.check_window(
-            day=produced_on,
-            new_mg=fine,
-            history=book.picker_output.get(picker, _Dated()).near(produced_on),
-            limit_mg=certs.PICKER_LIMIT_MG,
-            code="picker_limit_exceeded",
-            who=f"picker {picker}",
-        )
+        book.picker_output[picker].grow(lot.id, gain_mg)
+    book.undo[seq].gain = (lot.id, gain_mg)
 
 
 def _lot_dispatch(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
@@ -338,16 +552,24 @@ def _lot_dispatch(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
     if terms is not None and terms.commitment() != commitment:
         raise RuleViolation("the sale terms do not match their commitment", code="terms_mismatch")
     prices = None
+    day = event_date(body)
+    recorded = book.reference_on(day)
     if first_sale:
-        # Public replay cannot see the committed prices; with the private terms the rule is re-checked.
-        prices = (terms.price, terms.reference) if terms is not None else (1, 1)
+        # Public replay cannot see the committed prices; with the private terms the rule is re-checked
+        # (without them, the recorded reference stands in for the stated one and the price).
+        if terms is not None:
+            prices = (terms.price, terms.reference)
+        else:
+            prices = (recorded, recorded) if recorded is not None else (1, 1)
     lotrules.check_dispatch(
         lot,
         actor=actor,
         recipient=recipient,
         recipient_kind=book._org_kind(recipient),
-        recipient_authorized=certs.is_authorized(book.auths.get(recipient, []), event_date(body)),
+        recipient_authorized=certs.is_authorized(book.auths.get(recipient, []), day),
         prices=prices,
+        recorded_reference=recorded,
+        seller_certified=certs.is_certified(lot.category, day, book.certs.get(actor, [])),
     )
     expected: dict[str, object] | None = None
     amount = 0
@@ -380,11 +602,12 @@ def _lot_receive(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) 
     book._check_prev(body, [lot])
     mass = _mass(body.get("mass_mg"))
     fineness = None if body.get("fineness") is None else _fineness(body.get("fineness"))
-    lotrules.check_receipt(lot, actor=actor, mass_mg=mass)
-    book.lots[lot.id] = lotrules.after_receipt(
-        lot, mass_mg=mass, fineness=fineness, head=event_hash
-    )
+    lotrules.check_receipt(lot, actor=actor)
+    updated, judged = lotrules.after_receipt(lot, mass_mg=mass, fineness=fineness, head=event_hash)
     book._touch(seq, event_hash, actor, {lot.id: lot})
+    _count_gain(book, seq, lot, judged.mine_gain_mg)
+    book.lots[lot.id] = updated
+    book._raise_flags(seq, judged.flags)
 
 
 def _lot_assay(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
@@ -392,11 +615,13 @@ def _lot_assay(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) ->
     lot = book._lot(body.get("lot"))
     book._check_prev(body, [lot])
     lotrules.check_custody(lot, actor)
-    updated, _flags = lotrules.after_assay(
+    updated, judged = lotrules.after_assay(
         lot, fineness=_fineness(body.get("fineness")), head=event_hash
     )
-    book.lots[lot.id] = updated
     book._touch(seq, event_hash, actor, {lot.id: lot})
+    _count_gain(book, seq, lot, judged.mine_gain_mg)
+    book.lots[lot.id] = updated
+    book._raise_flags(seq, judged.flags)
 
 
 def _lot_transform(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
@@ -423,6 +648,7 @@ def _lot_transform(book: Book, seq: int, body: dict[str, Any], event_hash: bytes
         alloy_mass_mg=int(body.get("alloy_mass_mg", 0)),
     )
     recorded = {str(o["id"]): o.get("origins") for o in outputs}
+    book._raise_flags(seq, plan.flags)
     if body.get("loss_mg") != plan.loss_mg:
         raise RuleViolation("the recorded loss differs from inputs minus outputs", code="bad_loss")
     before: dict[str, lotrules.LotView | None] = {lot.id: lot for lot in inputs}
@@ -482,12 +708,22 @@ def _event_void(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -
             book.lots[lot_id] = replace(previous, head=event_hash)
         book.head_seq[lot_id] = seq
     if undo.registration is not None:
-        mine, picker = undo.registration
-        book.mine_output[mine].remove(target)
+        mine, lot_id, picker = undo.registration
+        book.mine_output[mine].remove(lot_id)
         if picker is not None:
-            book.picker_output[picker].remove(target)
+            book.picker_output[picker].remove(lot_id)
+        book.references = {k: v for k, v in book.references.items() if v != lot_id}
+    if undo.gain is not None:
+        gained_lot, gain = undo.gain
+        grown = undo.before[gained_lot]
+        assert grown is not None and grown.mine is not None
+        book.mine_output[grown.mine].grow(gained_lot, -gain)
+        gained_picker = book.pickers_of.get(gained_lot)
+        if gained_picker is not None:
+            book.picker_output[gained_picker].grow(gained_lot, -gain)
     del book.undo[target]
     book.voided.add(target)
+    book.flags[(seq, "voided_event")] = False
     if obligation is not None:
         obligation.voided = True
 
@@ -520,9 +756,11 @@ def _premium_rate(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> N
 
 def _reference_price(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
     book._standard_body_only(body)
-    parse_date(str(body.get("day")))
-    if require(body, "cents_per_troy_oz", int) <= 0:
+    day = parse_date(str(body.get("day")))
+    cents = require(body, "cents_per_troy_oz", int)
+    if cents <= 0:
         raise InvalidInput("a price must be positive", code="bad_event")
+    bisect.insort(book.reference_prices, (day, seq, int(premiums.reference_micro_per_g(cents))))
 
 
 def _premium_payment(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -> None:
@@ -632,6 +870,11 @@ _HANDLERS = {
     "cert.status": _cert_status,
     "auth.record": _auth_record,
     "capacity.exception": _capacity_exception,
+    "capacity.change": _capacity_change,
+    "registration.exception": _registration_exception,
+    "picker.register": _picker_register,
+    "org.group": _org_group,
+    "flag.review": _flag_review,
     "lot.register": _lot_register,
     "lot.dispatch": _lot_dispatch,
     "lot.receive": _lot_receive,

@@ -67,8 +67,10 @@ class Cert:
         )
 
 
-def check_certified(mine: str, category: str, day: date, certs: Sequence[Cert]) -> None:
-    """Raise RuleViolation unless ``mine`` may register ``category`` gold produced on ``day``."""
+def check_certified(
+    mine: str, category: str, day: date, certs: Sequence[Cert], *, code: str = "not_certified"
+) -> None:
+    """Raise RuleViolation (``code``) unless ``mine`` may register ``category`` gold on ``day``."""
     if category == "none":
         return
     if any(c.covers(category, day) for c in certs):
@@ -79,9 +81,12 @@ def check_certified(mine: str, category: str, day: date, certs: Sequence[Cert]) 
             "ecological mines",
             code="not_ecological",
         )
-    raise RuleViolation(
-        f"{mine} holds no active {category} certification on {day}", code="not_certified"
-    )
+    raise RuleViolation(f"{mine} holds no active {category} certification on {day}", code=code)
+
+
+def is_certified(category: str, day: date, certs: Sequence[Cert]) -> bool:
+    """True when ``certs`` allow ``category`` gold on ``day`` (always, for non-Fairmined gold)."""
+    return category == "none" or any(c.covers(category, day) for c in certs)
 
 
 @dataclass(frozen=True)

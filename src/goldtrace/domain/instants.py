@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from goldtrace.errors import InvalidInput
 
@@ -54,3 +55,13 @@ def day_in_period(moment: str, start: date | None, until: date | None) -> bool:
     if start is not None and day < start.isoformat():
         return False
     return until is None or day <= until.isoformat()
+
+
+# The time zone a country's calendar dates are read in (a mine's production and registration dates).
+TIME_ZONES = {"PE": "America/Lima", "CO": "America/Bogota", "BO": "America/La_Paz"}
+
+
+def local_date(moment: str, country: str) -> date:
+    """The calendar date of an instant in ``country``'s time zone (UTC where none is known)."""
+    zone = ZoneInfo(TIME_ZONES.get(country, "UTC"))
+    return parse_instant(moment).astimezone(zone).date()

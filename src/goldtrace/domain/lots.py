@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
+from goldtrace.domain import gains
 from goldtrace.domain.certification import RANK, lowest, parse_category
+from goldtrace.domain.flags import Flag, ppm
 from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG, fine_mg
 from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
+
+__all__ = ["Flag", "LotView", "OutputSpec", "Plan", "PlannedOutput"]
 
 FORMS = (
     "ore",
@@ -24,11 +29,17 @@ TRANSFORM_KINDS = ("melt", "refine", "split", "merge", "alloy", "manufacture")
 RECEIVING_KINDS = ("trader", "refiner", "jeweler")
 
 # Tolerances in parts per million of the relevant mass (DESIGN.md §5).
-RECEIPT_TOLERANCE_PPM = 1_000
+RECEIPT_TOLERANCE_PPM = gains.WEIGHING_TOLERANCE_PPM
 REFINING_LOSS_PPM = 20_000
 OTHER_LOSS_PPM = 5_000
+# Gold that is not yet refined: refining or melting it always loses something.
+UNREFINED_FORMS = ("ore", "concentrate", "dore", "scrap")
+# The least plausible loss when refining or melting unrefined gold (a configurable floor per kind).
+LOSS_FLOOR_PPM = {"refine": 500, "melt": 100}
 # A mine's first sale may not be priced below this share of the reference price.
 MINIMUM_PRICE_PERCENT = 95
+# A stated reference price may differ from the standard body's recorded one by at most this much.
+REFERENCE_PRICE_TOLERANCE_PPM = 20_000
 
 
 def parse_form(value: object, field: str = "form") -> str:
@@ -56,20 +67,27 @@ class LotView:
     in_transit_to: str | None = None
     mine: str | None = None
     sold_by_mine: bool = False
+    # Set on a mine's registered lot only: its dates, for the mine's capacity windows.
+    produced_on: date | None = None
+    registered_on: date | None = None
+    # Fine gold gained by receipts and assays, and how many growth receipts ran between each pair.
+    gained_mg: int = 0
+    gain_pairs: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def fine_mg(self) -> int:
         """Fine gold in milligrams."""
         return fine_mg(self.mass_mg, self.fineness)
 
+    @property
+    def unattributed_mg(self) -> int:
+        """Fine gold that no mine registered: what the origins do not cover."""
+        return self.fine_mg - sum(self.origins.values())
 
-@dataclass(frozen=True)
-class Flag:
-    """Something an auditor should review; it does not refuse the operation."""
-
-    kind: str
-    lot: str | None
-    detail: str
+    @property
+    def established(self) -> bool:
+        """True while this is still a mine's registered lot (nothing has been made of it)."""
+        return self.produced_on is not None and self.mine is not None
 
 
 def check_custody(lot: LotView, actor: str) -> None:
@@ -95,10 +113,15 @@ def check_dispatch(
     recipient_kind: str,
     recipient_authorized: bool,
     prices: tuple[int, int] | None,
+    recorded_reference: int | None = None,
+    seller_certified: bool = True,
 ) -> bool:
     """Check a dispatch; return True when it is the mine's first sale (which carries prices).
 
-    ``prices`` is (price, reference price) in micro-dollars per gram of fine gold.
+    ``prices`` is (price, stated reference price) in micro-dollars per gram of fine gold;
+    ``recorded_reference`` is the standard body's reference price on the sale date, which the minimum
+    price is measured against. ``seller_certified`` says whether the mine holds a certification for
+    the lot's category on the sale date (a first sale of certified gold needs one).
     """
     check_custody(lot, actor)
     if recipient == actor:
@@ -121,12 +144,34 @@ def check_dispatch(
                 code="price_required",
                 fields={"price_usd_per_g": "required"},
             )
-        check_minimum_price(*prices)
+        if not seller_certified:
+            raise RuleViolation(
+                f"{actor} holds no active {lot.category} certification on the sale date",
+                code="not_certified_on_sale",
+            )
+        check_minimum_price(prices[0], check_reference_price(prices[1], recorded_reference))
     elif prices is not None:
         raise InvalidInput(
             "prices are recorded only on a mine's first sale", code="price_not_applicable"
         )
     return first_sale
+
+
+def check_reference_price(stated: int, recorded: int | None) -> int:
+    """Return the recorded reference price; RuleViolation unless the stated one lies within 2 % of it."""
+    if recorded is None:
+        raise RuleViolation(
+            "the standard body has recorded no reference price on or before the sale date",
+            code="no_reference_price",
+        )
+    if abs(stated - recorded) * 1_000_000 > recorded * REFERENCE_PRICE_TOLERANCE_PPM:
+        raise RuleViolation(
+            f"the stated reference price ({stated / 1e6:.2f} USD/g) is more than "
+            f"{REFERENCE_PRICE_TOLERANCE_PPM / 10_000:g} % from the standard body's "
+            f"({recorded / 1e6:.2f} USD/g) on the sale date",
+            code="reference_price_mismatch",
+        )
+    return recorded
 
 
 def check_minimum_price(price: int, reference: int) -> None:
@@ -138,34 +183,14 @@ def check_minimum_price(price: int, reference: int) -> None:
         )
 
 
-def check_receipt(
-    lot: LotView, *, actor: str, mass_mg: int, fineness: int | None = None
-) -> list[Flag]:
-    """Check a receipt by ``actor``; return the flags it raises (weight discrepancy, a fineness
-    higher than dispatched: fine gold the chain did not record)."""
+def check_receipt(lot: LotView, *, actor: str) -> None:
+    """Raise unless ``actor`` is the named recipient of ``lot``, which is in transit."""
     if lot.status != "in_transit":
         raise Conflict(f"lot {lot.id} is not in transit", code="not_in_transit")
     if lot.in_transit_to != actor:
         raise PermissionDenied(
             f"lot {lot.id} was dispatched to {lot.in_transit_to}, not {actor}", code="not_recipient"
         )
-    flags = []
-    difference = abs(mass_mg - lot.mass_mg)
-    if difference * 1_000_000 > lot.mass_mg * RECEIPT_TOLERANCE_PPM:
-        flags.append(
-            Flag(
-                "weight_discrepancy", lot.id, f"dispatched {lot.mass_mg} mg, received {mass_mg} mg"
-            )
-        )
-    if fineness is not None and fineness > lot.fineness:
-        flags.append(
-            Flag(
-                "fineness_increase",
-                lot.id,
-                f"dispatched at {lot.fineness}, received at {fineness} per ten thousand",
-            )
-        )
-    return flags
 
 
 @dataclass(frozen=True)
@@ -266,10 +291,12 @@ def plan_transformation(
             code="mass_created",
         )
     category = lowest(lot.category for lot in inputs)
-    pooled: dict[str, int] = {}
+    # Origins flow to the outputs in proportion to fine gold, exactly: each output's buckets (one per
+    # mine, and the unattributed gold) sum to its fine gold, taken in turn from what is left.
+    remaining: dict[str, int] = {}
     for lot in inputs:
-        for mine, mg in lot.origins.items():
-            pooled[mine] = pooled.get(mine, 0) + mg
+        for key, mg in gains.pool(lot.origins, lot.fine_mg).items():
+            remaining[key] = remaining.get(key, 0) + mg
     planned = []
     for spec in outputs:
         if spec.category is not None and RANK[spec.category] > RANK[category]:
@@ -277,8 +304,9 @@ def plan_transformation(
                 f"output {spec.id} cannot be {spec.category}: its inputs only support {category}",
                 code="segregation",
             )
-        share = fine_mg(spec.mass_mg, spec.fineness)
-        origins = {mine: mg * share // fine_in for mine, mg in sorted(pooled.items()) if fine_in}
+        share = gains.allocate(remaining, fine_mg(spec.mass_mg, spec.fineness))
+        for key, mg in share.items():
+            remaining[key] -= mg
         planned.append(
             PlannedOutput(
                 id=spec.id,
@@ -286,19 +314,34 @@ def plan_transformation(
                 mass_mg=spec.mass_mg,
                 fineness=spec.fineness,
                 category=spec.category or category,
-                origins={m: mg for m, mg in origins.items() if mg > 0},
+                origins=dict(sorted(gains.split_pool(share).items())),
                 reference=spec.reference,
             )
         )
     loss = fine_in - fine_out
     tolerance = REFINING_LOSS_PPM if kind == "refine" else OTHER_LOSS_PPM
     flags = []
+    figures: dict[str, int | str] = {"kind": kind, "fine_in_mg": fine_in, "loss_mg": loss}
     if loss * 1_000_000 > fine_in * tolerance:
         flags.append(
             Flag(
                 "loss_above_tolerance",
                 None,
                 f"{kind} lost {loss} mg of {fine_in} mg fine gold (tolerance {tolerance / 10_000} %)",
+                "review",
+                figures | {"tolerance_ppm": tolerance},
+            )
+        )
+    floor = LOSS_FLOOR_PPM.get(kind, 0)
+    unrefined = any(lot.form in UNREFINED_FORMS for lot in inputs)
+    if unrefined and loss * 1_000_000 < fine_in * floor:
+        flags.append(
+            Flag(
+                "implausible_low_loss",
+                None,
+                f"{kind} of unrefined gold lost only {loss} mg of {fine_in} mg fine gold",
+                "review",
+                figures | {"floor_ppm": floor, "ppm": ppm(loss, fine_in)},
             )
         )
     return Plan(outputs=planned, loss_mg=loss, flags=flags)
@@ -331,44 +374,51 @@ def after_dispatch(lot: LotView, recipient: str, *, head: bytes, first_sale: boo
     )
 
 
-def after_receipt(lot: LotView, *, mass_mg: int, fineness: int | None, head: bytes) -> LotView:
-    """The lot once received: the weighed mass becomes its mass."""
+def after_receipt(
+    lot: LotView, *, mass_mg: int, fineness: int | None, head: bytes
+) -> tuple[LotView, gains.Reweighed]:
+    """The lot once received: the weighed mass (and a stated fineness) become its own. Returns the
+    lot and the judgment of its fine gold change (flags, and a gain its mine's capacity must hold)."""
     assert lot.in_transit_to is not None
     new_fineness = lot.fineness if fineness is None else fineness
-    return replace(
+    judged = _reweigh(lot, mass_mg, new_fineness, (lot.holder, lot.in_transit_to))
+    updated = replace(
         lot,
         status="active",
         holder=lot.in_transit_to,
         in_transit_to=None,
         mass_mg=mass_mg,
         fineness=new_fineness,
-        origins=capped_origins(lot.origins, lot.fine_mg, fine_mg(mass_mg, new_fineness)),
+        origins=judged.origins,
+        gained_mg=judged.gained_mg,
+        gain_pairs=judged.gain_pairs,
         head=head,
     )
+    return updated, judged
 
 
-def after_assay(lot: LotView, *, fineness: int, head: bytes) -> tuple[LotView, list[Flag]]:
-    """The lot with its assayed fineness; an assay that raises fine gold is flagged."""
-    flags = []
-    if fineness > lot.fineness:
-        flags.append(
-            Flag(
-                "assay_increase",
-                lot.id,
-                f"assay raised fineness from {lot.fineness} to {fineness} per ten thousand",
-            )
-        )
-    new_fine = fine_mg(lot.mass_mg, fineness)
-    origins = capped_origins(lot.origins, lot.fine_mg, new_fine)
-    return replace(lot, fineness=fineness, origins=origins, head=head), flags
+def after_assay(lot: LotView, *, fineness: int, head: bytes) -> tuple[LotView, gains.Reweighed]:
+    """The lot with its assayed fineness, and the judgment of its fine gold change."""
+    judged = _reweigh(lot, lot.mass_mg, fineness, None)
+    updated = replace(
+        lot, fineness=fineness, origins=judged.origins, gained_mg=judged.gained_mg, head=head
+    )
+    return updated, judged
 
 
-def capped_origins(origins: Mapping[str, int], old_fine: int, new_fine: int) -> dict[str, int]:
-    """Origins scaled down (rounded down) when a lot's fine gold shrinks; unchanged when it grows.
-
-    Origins never claim more fine gold than the lot holds.
-    """
-    if new_fine >= old_fine:
-        return dict(origins)
-    scaled = {m: mg * new_fine // old_fine for m, mg in origins.items()} if old_fine else {}
-    return {m: mg for m, mg in scaled.items() if mg > 0}
+def _reweigh(
+    lot: LotView, mass_mg: int, fineness: int, shipment: tuple[str, str] | None
+) -> gains.Reweighed:
+    return gains.reweigh(
+        lot_id=lot.id,
+        mass_mg=lot.mass_mg,
+        fineness=lot.fineness,
+        new_mass_mg=mass_mg,
+        new_fineness=fineness,
+        origins=lot.origins,
+        mine=lot.mine,
+        established=lot.established,
+        gained_mg=lot.gained_mg,
+        gain_pairs=lot.gain_pairs,
+        shipment=shipment,
+    )

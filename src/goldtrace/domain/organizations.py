@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from goldtrace.domain.identities import parse_ruc
 from goldtrace.errors import InvalidInput
 
 KINDS = ("mine", "trader", "refiner", "jeweler", "auditor", "standard_body")
 _ORG_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 _COUNTRY = re.compile(r"[A-Z]{2}")
-_RUC = re.compile(r"(10|15|17|20)\d{9}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class OrgProfile:
     miners: int | None = None
     capacity_mg_month: int | None = None
     committee: str | None = None
+    # A mine that is an association of ore pickers (pallaqueras): every lot names a registered member.
+    pickers: bool = False
 
     def __post_init__(self) -> None:
         # Every registration the verifier replays comes through here: the checks are written out
@@ -72,13 +74,25 @@ class OrgProfile:
             raise InvalidInput(
                 "country must be an ISO 3166 alpha-2 code", fields={"country": "bad"}
             )
-        if self.ruc is not None and not _RUC.fullmatch(self.ruc):
-            raise InvalidInput(
-                "RUC must be 11 digits starting 10, 15, 17 or 20", fields={"ruc": "bad"}
-            )
+        if self.ruc is not None and parse_ruc(self.ruc) != self.ruc:
+            raise InvalidInput("RUC must be written as its 11 digits", fields={"ruc": "bad"})
         for name, count in counts:
             if count is not None and count <= 0:
                 raise InvalidInput(f"{name} must be positive", fields={name: "not positive"})
+        if not isinstance(self.pickers, bool):
+            raise InvalidInput("pickers must be true or false", fields={"pickers": "not boolean"})
+        if self.kind == "mine":
+            if self.miners is None or self.capacity_mg_month is None:
+                raise InvalidInput(
+                    "a mine is onboarded with its number of miners and its declared monthly "
+                    "capacity (grams of fine gold); both bound what it may register",
+                    code="capacity_required",
+                    fields={"miners": "required", "capacity_g_month": "required"},
+                )
+        elif self.miners is not None or self.capacity_mg_month is not None or self.pickers:
+            raise InvalidInput(
+                "miners, capacity and pickers apply to mines only", code="not_a_mine"
+            )
 
     def as_json(self) -> dict[str, Any]:
         """Return the profile as the event field ``org`` (absent optional fields are omitted)."""
@@ -88,13 +102,15 @@ class OrgProfile:
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
+        if self.pickers:
+            data["pickers"] = True
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OrgProfile:
         """Return the profile recorded in an event; InvalidInput when fields are wrong."""
         allowed = {"id", "name", "kind", "country", "region", "ruc", "reinfo", "miners"}
-        allowed |= {"capacity_mg_month", "committee"}
+        allowed |= {"capacity_mg_month", "committee", "pickers"}
         if not isinstance(data, dict) or not set(data) <= allowed:
             raise InvalidInput("organization record has unknown fields", code="bad_event")
         try:

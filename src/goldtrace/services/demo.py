@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Organization
+from goldtrace.domain.instants import local_date, now_instant
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services import (
@@ -35,7 +36,7 @@ ORGANIZATIONS = (
         name="Central de Cooperativas Minero Metalúrgicas de Puno (CECOMIP)",
         kind="mine",
         region="Puno",
-        ruc="20448812345",
+        ruc="20448812341",
         reinfo="REINFO-PU-0001",
         miners=120,
         capacity_mg_month=9_000_000,
@@ -46,7 +47,7 @@ ORGANIZATIONS = (
         name="Minera Oro Puno",
         kind="mine",
         region="Puno",
-        ruc="20448823456",
+        ruc="20448823459",
         reinfo="REINFO-PU-0002",
         miners=60,
         capacity_mg_month=5_000_000,
@@ -57,7 +58,7 @@ ORGANIZATIONS = (
         name="Cruz Pata Chaquiminas",
         kind="mine",
         region="Puno",
-        ruc="20448834567",
+        ruc="20448834566",
         reinfo="REINFO-PU-0003",
         miners=45,
         capacity_mg_month=4_000_000,
@@ -80,20 +81,23 @@ ORGANIZATIONS = (
         kind="mine",
         region="Puno",
         miners=40,
+        # 40 members at the 66 g ceiling of gold-bearing ore each.
+        capacity_mg_month=2_640_000,
+        pickers=True,
     ),
     OrgProfile(
         id="andes-trading",
         name="Andes Gold Trading S.A.C. (ficticia)",
         kind="trader",
         region="Juliaca",
-        ruc="20600011111",
+        ruc="20600011112",
     ),
     OrgProfile(
         id="refineria-sur",
         name="Refinería del Sur S.A. (ficticia)",
         kind="refiner",
         region="Lima",
-        ruc="20600022222",
+        ruc="20600022220",
     ),
     OrgProfile(
         id="divinas",
@@ -106,7 +110,7 @@ ORGANIZATIONS = (
         name="Joyería Miraflores E.I.R.L. (ficticia)",
         kind="jeweler",
         region="Lima",
-        ruc="20600033333",
+        ruc="20600033337",
     ),
     OrgProfile(
         id="auditora-andina",
@@ -129,6 +133,12 @@ AUTHORIZATIONS = (
     ("joyeria-lima", "licensee"),
 )
 VALID_UNTIL = date(2028, 12, 31)
+# Members of the pallaqueras' association (illustrative names and DNIs).
+PICKERS = (
+    ("40112233", "Juana Quispe Mamani"),
+    ("40112234", "Rosa Condori Apaza"),
+    ("40112235", "Lucía Huanca Ccama"),
+)
 # Reference price, USD per gram of fine gold (illustrative; the 95 % rule applies to it).
 REFERENCE_MICRO = 85_000_000
 
@@ -141,7 +151,8 @@ def is_loaded(session: Session) -> bool:
 
 def load(session: Session, ctx: Context, *, today: date | None = None) -> list[str]:
     """Build the demo chain end to end; return the lines to print (accounts and checkpoint)."""
-    today = today or date.today()
+    # Dates as a Peruvian mine's calendar has them (the registration rules read them so).
+    today = today or local_date(now_instant(), "PE")
     body = organizations.bootstrap(session, ctx).id
     premiums.seed_rates(session, ctx)
     for profile in ORGANIZATIONS:
@@ -167,6 +178,17 @@ def load(session: Session, ctx: Context, *, today: date | None = None) -> list[s
             role=role,
             valid_from=date(2019, 1, 1),
             valid_until=VALID_UNTIL,
+        )
+    for number, name in PICKERS:
+        registry.register_picker(
+            session,
+            ctx,
+            actor=body,
+            id_type="DNI",
+            number=number,
+            name=name,
+            association="pallaqueras-cerro-lunar",
+            valid_from=date(2024, 1, 1),
         )
     premiums.record_reference_price(
         session, ctx, actor=body, day=today - timedelta(days=30), cents_per_troy_oz=264_000
@@ -276,7 +298,7 @@ def _chain(session: Session, ctx: Context, today: date) -> list[tuple[str, str, 
             category="none",
             produced_on=day,
             reference="PAL-2026-009",
-            picker="DNI-40112233",
+            picker="DNI 40112233",
         )
         .lots[0]
         .id

@@ -14,16 +14,26 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from goldtrace.db.models import Event, Flag, Lot, LotEvent, Obligation, SaleTerms, Voided
+from goldtrace.db.models import (
+    Event,
+    Flag,
+    Lot,
+    LotEvent,
+    Obligation,
+    Organization,
+    SaleTerms,
+    Voided,
+)
 from goldtrace.domain import certification as certrules
 from goldtrace.domain import lots as rules
+from goldtrace.domain import registration
 from goldtrace.domain.actors import Actor
 from goldtrace.domain.events import SaleTerms as Terms
-from goldtrace.domain.instants import now_instant
-from goldtrace.domain.quantities import fine_mg
+from goldtrace.domain.identities import parse_person_id
+from goldtrace.domain.instants import local_date, now_instant
 from goldtrace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from goldtrace.services import premiums, registry
 from goldtrace.services.context import Context
@@ -49,6 +59,7 @@ def new_lot_id() -> str:
 
 def view(lot: Lot) -> rules.LotView:
     """The rules' view of a stored lot."""
+    established = lot.produced_on is not None
     return rules.LotView(
         id=lot.id,
         form=lot.form,
@@ -62,6 +73,10 @@ def view(lot: Lot) -> rules.LotView:
         in_transit_to=lot.in_transit_to,
         mine=lot.mine_id,
         sold_by_mine=lot.sold_by_mine,
+        produced_on=lot.produced_on if established else None,
+        registered_on=lot.registered_on if established else None,
+        gained_mg=lot.gained_mg or 0,
+        gain_pairs=json.loads(lot.gain_pairs or "{}"),
     )
 
 
@@ -70,6 +85,7 @@ def _store_view(lot: Lot, v: rules.LotView, seq: int) -> None:
     lot.holder_id, lot.status, lot.in_transit_to = v.holder, v.status, v.in_transit_to
     lot.origins = _origins_json(v.origins)
     lot.head, lot.sold_by_mine, lot.updated_seq = v.head, v.sold_by_mine, seq
+    lot.gained_mg, lot.gain_pairs = v.gained_mg, _origins_json(v.gain_pairs)
 
 
 def _origins_json(origins: dict[str, int] | object) -> str:
@@ -80,12 +96,19 @@ def _snapshot(v: rules.LotView) -> str:
     data = asdict(v)
     data["head"] = v.head.hex()
     data["origins"] = dict(v.origins)
+    data["gain_pairs"] = dict(v.gain_pairs)
+    for name in ("produced_on", "registered_on"):
+        day = getattr(v, name)
+        data[name] = day.isoformat() if day is not None else None
     return json.dumps(data, sort_keys=True)
 
 
 def _restore(text: str) -> rules.LotView:
     data = json.loads(text)
     data["head"] = bytes.fromhex(data["head"])
+    for name in ("produced_on", "registered_on"):
+        if data.get(name) is not None:
+            data[name] = date.fromisoformat(data[name])
     return rules.LotView(**data)
 
 
@@ -100,10 +123,20 @@ def get_lot(session: Session, lot_id: str, *, for_update: bool = False) -> Lot:
     return lot
 
 
-def _record_flags(session: Session, seq: int, actor: str, flags: Sequence[rules.Flag]) -> None:
+def _record_flags(
+    session: Session, seq: int, actor: str, flags: Sequence[rules.Flag], lot: str | None = None
+) -> None:
     for flag in flags:
         session.add(
-            Flag(seq=seq, lot_id=flag.lot, org_id=actor, kind=flag.kind, detail=flag.detail)
+            Flag(
+                seq=seq,
+                lot_id=flag.lot or lot,
+                org_id=actor,
+                kind=flag.kind,
+                severity=flag.severity,
+                detail=flag.detail,
+                figures=json.dumps(dict(flag.figures), sort_keys=True),
+            )
         )
 
 
@@ -119,37 +152,32 @@ def register_lot(
     produced_on: date,
     reference: str | None = None,
     picker: str | None = None,
+    occurred_at: str | None = None,
 ) -> Written:
-    """A mine registers a production lot. Refused unless certified for the category on the production
-    date and within its 30-day capacity (and, for an individual picker, her 66 g ceiling)."""
+    """A mine registers a production lot: the rules of ``domain.registration`` decide it over the facts
+    gathered here (certification, capacity history, nearby registrations, the picker's record)."""
     lock_head(session)
     mine = get_org(session, actor)
     if mine.kind != "mine":
         raise PermissionDenied("only a mine registers lots", code="not_a_mine")
-    rules.parse_form(form)
-    certrules.parse_category(category)
-    fine = fine_mg(mass_mg, fineness)
-    certrules.check_certified(actor, category, produced_on, registry.certifications(session, actor))
-    limit = certrules.capacity_limit_mg(mine.miners, mine.capacity_mg_month)
-    if limit is not None:
-        certrules.check_window(
-            day=produced_on,
-            new_mg=fine,
-            history=_registered_near(session, Lot.mine_id == actor, produced_on),
-            limit_mg=limit,
-            exceptions=registry.allowances(session, actor),
-            code="capacity_exceeded",
-            who=mine.name,
-        )
+    occurred_at = occurred_at or now_instant()
+    person = None
     if picker is not None:
-        certrules.check_window(
-            day=produced_on,
-            new_mg=fine,
-            history=_registered_near(session, Lot.picker == picker, produced_on),
-            limit_mg=certrules.PICKER_LIMIT_MG,
-            code="picker_limit_exceeded",
-            who=f"picker {picker}",
-        )
+        person = parse_person_id(picker, ce_pattern=ctx.settings.ce_pattern)
+    reference = " ".join(reference.split()) if reference else None
+    request = registration.RegistrationRequest(
+        form=form,
+        mass_mg=mass_mg,
+        fineness=fineness,
+        category=category,
+        produced_on=produced_on,
+        registered_on=local_date(occurred_at, mine.country),
+        reference=reference,
+        picker=person,
+    )
+    decision = registration.decide_registration(
+        registration_facts(session, ctx, mine, request), request
+    )
     lot_id = new_lot_id()
     data: dict[str, object] = {
         "id": lot_id,
@@ -161,9 +189,14 @@ def register_lot(
     }
     if reference:
         data["reference"] = reference
-    if picker is not None:
-        data["picker"] = picker
-    rec = append(session, ctx, Draft(type="lot.register", actor=actor, fields={"lot": data}))
+    if person is not None:
+        data["picker"] = person
+    rec = append(
+        session,
+        ctx,
+        Draft(type="lot.register", actor=actor, fields={"lot": data}, occurred_at=occurred_at),
+    )
+    fine = request.fine_mg
     lot = Lot(
         id=lot_id,
         form=form,
@@ -174,9 +207,13 @@ def register_lot(
         status="active",
         mine_id=actor,
         produced_on=produced_on,
-        picker=picker,
+        registered_on=request.registered_on,
+        picker=person,
         reference=reference,
+        reference_key=registration.reference_key(reference),
         registered_fine_mg=fine,
+        gained_mg=0,
+        gain_pairs="{}",
         origins=_origins_json({actor: fine} if fine else {}),
         sold_by_mine=False,
         head=rec.hash,
@@ -186,20 +223,84 @@ def register_lot(
     session.add(lot)
     session.flush()
     session.add(LotEvent(lot_id=lot_id, seq=rec.seq, role="subject", before=None))
+    _record_flags(session, rec.seq, actor, decision.flags, lot_id)
     session.flush()
-    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=[])
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=decision.flags)
 
 
-def _registered_near(session: Session, criterion: object, day: date) -> list[tuple[date, int]]:
+def registration_facts(
+    session: Session, ctx: Context, mine: Organization, request: registration.RegistrationRequest
+) -> registration.RegistrationFacts:
+    """Everything the registration rules need about ``mine`` for ``request``, read once."""
+    days = [request.produced_on, request.registered_on]
+    taken = request.reference is not None and (
+        session.execute(
+            select(Lot.id).where(
+                Lot.mine_id == mine.id,
+                Lot.reference_key == registration.reference_key(request.reference),
+                Lot.status != "voided",
+                Lot.produced_on.is_not(None),
+            )
+        ).first()
+        is not None
+    )
+    return registration.RegistrationFacts(
+        mine=mine.id,
+        mine_name=mine.name,
+        capacity=registry.capacity_periods(session, mine.id),
+        certs=registry.certifications(session, mine.id),
+        allowances=registry.allowances(session, mine.id),
+        late_exceptions=registry.late_exceptions(session, mine.id),
+        pickers_association=mine.pickers,
+        nearby=registered_near(session, Lot.mine_id == mine.id, days),
+        reference_taken=taken,
+        memberships=registry.memberships(session, request.picker) if request.picker else (),
+        picker_nearby=(
+            registered_near(session, Lot.picker == request.picker, days) if request.picker else ()
+        ),
+        max_age_days=ctx.settings.registration_max_age_days,
+    )
+
+
+def registered_near(
+    session: Session, criterion: object, days: Sequence[date]
+) -> list[registration.Registered]:
+    """Live registrations matching ``criterion`` produced or registered near any of ``days``."""
+    window = certrules.WINDOW_DAYS - 1
+    near = [
+        (Lot.produced_on.between(d - timedelta(days=window), d + timedelta(days=window)))
+        for d in days
+    ] + [
+        (Lot.registered_on.between(d - timedelta(days=window), d + timedelta(days=window)))
+        for d in days
+    ]
     rows = session.execute(
-        select(Lot.produced_on, Lot.registered_fine_mg).where(
+        select(
+            Lot.id,
+            Lot.produced_on,
+            Lot.registered_on,
+            Lot.registered_fine_mg,
+            Lot.mass_mg,
+            Lot.fineness,
+        ).where(
             criterion,  # type: ignore[arg-type]
             Lot.status != "voided",
-            Lot.produced_on >= day - timedelta(days=certrules.WINDOW_DAYS - 1),
-            Lot.produced_on <= day + timedelta(days=certrules.WINDOW_DAYS - 1),
+            Lot.produced_on.is_not(None),
+            or_(*near),
         )
     ).all()
-    return [(d, mg or 0) for d, mg in rows if d is not None]
+    return [
+        registration.Registered(
+            lot=lot_id,
+            produced_on=produced,
+            registered_on=registered or produced,
+            fine_mg=fine or 0,
+            mass_mg=mass,
+            fineness=fineness,
+        )
+        for lot_id, produced, registered, fine, mass, fineness in rows
+        if produced is not None
+    ]
 
 
 def dispatch_lot(
@@ -222,9 +323,10 @@ def dispatch_lot(
     # The sale date decides the premium rate; tests and imports may fix the instant.
     occurred_at = occurred_at or now_instant()
     today = date.fromisoformat(occurred_at[:10])
+    recorded_reference = premiums.reference_micro_on(session, today)
     if price is not None and reference_price is None:
         # Without a stated reference, the latest reference price on or before the sale date.
-        reference_price = premiums.reference_micro_on(session, today)
+        reference_price = recorded_reference
     if (price is None) != (reference_price is None):
         raise InvalidInput(
             "state price_usd_per_g and reference_price_usd_per_g (no reference price is recorded)",
@@ -239,6 +341,10 @@ def dispatch_lot(
         recipient_kind=recipient.kind,
         recipient_authorized=certrules.is_authorized(registry.authorizations(session, to), today),
         prices=prices,
+        recorded_reference=recorded_reference,
+        seller_certified=certrules.is_certified(
+            current.category, today, registry.certifications(session, actor)
+        ),
     )
     fields: dict[str, object] = {"lot": lot_id, "to": to}
     terms = None
@@ -305,22 +411,34 @@ def receive_lot(
     lot_id: str,
     mass_mg: int,
     fineness: int | None = None,
+    occurred_at: str | None = None,
 ) -> Written:
-    """The named recipient takes custody with the weighed mass; a difference beyond 0.1 % is flagged."""
+    """The named recipient takes custody with the weighed mass (and, if stated, its fineness). A loss
+    beyond the weighing tolerance is flagged; a gain is judged by ``domain.gains``: counted against the
+    mine's capacity while the lot is its registered lot, unattributed and flagged downstream."""
     lock_head(session)
     lot = get_lot(session, lot_id, for_update=True)
     current = view(lot)
-    flags = rules.check_receipt(current, actor=actor, mass_mg=mass_mg, fineness=fineness)
+    rules.check_receipt(current, actor=actor)
     fields: dict[str, object] = {"lot": lot_id, "mass_mg": mass_mg}
     if fineness is not None:
         fields["fineness"] = fineness
+    after, judged = rules.after_receipt(current, mass_mg=mass_mg, fineness=fineness, head=b"")
+    _count_established_gain(session, ctx, lot, judged.mine_gain_mg)
     rec = append(
-        session, ctx, Draft(type="lot.receive", actor=actor, fields=fields, prev=[lot.head])
+        session,
+        ctx,
+        Draft(
+            type="lot.receive",
+            actor=actor,
+            fields=fields,
+            prev=[lot.head],
+            occurred_at=occurred_at,
+        ),
     )
-    after = rules.after_receipt(current, mass_mg=mass_mg, fineness=fineness, head=rec.hash)
-    _change(session, lot, current, after, rec)
-    _record_flags(session, rec.seq, actor, flags)
-    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=flags)
+    _change(session, lot, current, replace(after, head=rec.hash), rec)
+    _record_flags(session, rec.seq, actor, judged.flags, lot_id)
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=judged.flags)
 
 
 def assay_lot(
@@ -331,8 +449,9 @@ def assay_lot(
     lot_id: str,
     fineness: int,
     lab: str | None = None,
+    occurred_at: str | None = None,
 ) -> Written:
-    """The holder records an assay; the lot takes the assayed fineness (a rise is flagged)."""
+    """The holder records an assay; the lot takes the assayed fineness, a rise judged as a receipt's."""
     lock_head(session)
     lot = get_lot(session, lot_id, for_update=True)
     current = view(lot)
@@ -340,11 +459,46 @@ def assay_lot(
     fields: dict[str, object] = {"lot": lot_id, "fineness": fineness}
     if lab:
         fields["lab"] = lab
-    rec = append(session, ctx, Draft(type="lot.assay", actor=actor, fields=fields, prev=[lot.head]))
-    after, flags = rules.after_assay(current, fineness=fineness, head=rec.hash)
-    _change(session, lot, current, after, rec)
-    _record_flags(session, rec.seq, actor, flags)
-    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=flags)
+    after, judged = rules.after_assay(current, fineness=fineness, head=b"")
+    _count_established_gain(session, ctx, lot, judged.mine_gain_mg)
+    rec = append(
+        session,
+        ctx,
+        Draft(
+            type="lot.assay", actor=actor, fields=fields, prev=[lot.head], occurred_at=occurred_at
+        ),
+    )
+    _change(session, lot, current, replace(after, head=rec.hash), rec)
+    _record_flags(session, rec.seq, actor, judged.flags, lot_id)
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=judged.flags)
+
+
+def _count_established_gain(session: Session, ctx: Context, lot: Lot, gain_mg: int) -> None:
+    """Fine gold gained on a mine's registered lot is the mine's production: refused beyond its
+    capacity (and the picker's ceiling), otherwise counted in its windows from now on."""
+    if gain_mg <= 0:
+        return
+    assert lot.mine_id is not None and lot.produced_on is not None
+    mine = get_org(session, lot.mine_id)
+    registered_on = lot.registered_on or lot.produced_on
+    request = registration.RegistrationRequest(
+        form=lot.form,
+        mass_mg=lot.mass_mg,
+        fineness=lot.fineness,
+        category=lot.category,
+        produced_on=lot.produced_on,
+        registered_on=registered_on,
+        picker=lot.picker,
+    )
+    facts = registration_facts(session, ctx, mine, request)
+    registration.check_established_gain(
+        facts,
+        produced_on=lot.produced_on,
+        registered_on=registered_on,
+        gain_mg=gain_mg,
+        picker=lot.picker,
+    )
+    lot.registered_fine_mg = (lot.registered_fine_mg or 0) + gain_mg
 
 
 def transform(
@@ -356,6 +510,7 @@ def transform(
     inputs: Sequence[str],
     outputs: Sequence[rules.OutputSpec],
     alloy_mass_mg: int = 0,
+    occurred_at: str | None = None,
 ) -> Written:
     """The holder of every input melts, refines, splits, merges, alloys or manufactures them."""
     lock_head(session)
@@ -399,7 +554,13 @@ def transform(
     rec = append(
         session,
         ctx,
-        Draft(type="lot.transform", actor=actor, fields=fields, prev=[v.head for v in views]),
+        Draft(
+            type="lot.transform",
+            actor=actor,
+            fields=fields,
+            prev=[v.head for v in views],
+            occurred_at=occurred_at,
+        ),
     )
     for row, v in zip(input_rows, views, strict=True):
         _store_view(row, replace(v, status="consumed", head=rec.hash), rec.seq)
@@ -428,7 +589,7 @@ def transform(
         session.add(LotEvent(lot_id=out.id, seq=rec.seq, role="output", before=None))
         created.append(lot)
     session.flush()
-    _record_flags(session, rec.seq, actor, plan.flags)
+    _record_flags(session, rec.seq, actor, plan.flags, created[0].id if created else None)
     return Written(seq=rec.seq, hash=rec.hash, lots=created, flags=plan.flags)
 
 
@@ -477,16 +638,24 @@ def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: 
         else:
             after = replace(_restore(t.before), head=rec.hash)
         before = view(row)
+        if row.produced_on is not None and after.gained_mg != before.gained_mg:
+            # A voided gain on a registered lot no longer counts in its mine's windows.
+            row.registered_fine_mg = (row.registered_fine_mg or 0) - (
+                before.gained_mg - after.gained_mg
+            )
         _store_view(row, after, rec.seq)
         session.add(LotEvent(lot_id=row.id, seq=rec.seq, role="subject", before=_snapshot(before)))
     session.add(Voided(seq=seq, void_seq=rec.seq, reason=reason))
+    first_lot = next(iter(rows), None)
     session.add(
         Flag(
             seq=rec.seq,
-            lot_id=None,
+            lot_id=first_lot,
             org_id=actor,
             kind="voided_event",
+            severity="info",
             detail=f"voided {seq}: {reason}",
+            figures=json.dumps({"target": seq, "reason": reason}, sort_keys=True),
         )
     )
     session.flush()

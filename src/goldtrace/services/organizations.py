@@ -59,6 +59,17 @@ def register_org(
     require_standard_body(session, actor)
     if session.get(Organization, profile.id) is not None:
         raise Conflict(f"organization {profile.id} already exists", code="duplicate_org")
+    if profile.ruc is not None:
+        holder = session.execute(
+            select(Organization.id).where(Organization.ruc == profile.ruc)
+        ).scalar_one_or_none()
+        if holder is not None:
+            raise Conflict(
+                f"RUC {profile.ruc} is already {holder}'s: one taxpayer, one organization (the "
+                "standard body may record that organizations belong to one group)",
+                code="duplicate_ruc",
+                fields={"ruc": "already registered"},
+            )
     private_key = None if public_key is not None else Ed25519PrivateKey.generate()
     key = _key_json(private_key) if private_key else _public_json(public_key or b"")
     rec = append(
@@ -177,6 +188,7 @@ def _store(
         miners=profile.miners,
         capacity_mg_month=profile.capacity_mg_month,
         committee=profile.committee,
+        pickers=profile.pickers,
         registered_seq=rec.seq,
     )
     session.add(org)
