@@ -41,9 +41,12 @@ METHODS = (
     ("5 stated reference far below recorded", False),
     ("6 same production twice (same reference)", False),
     ("6 same production twice (new reference)", False),
+    ("6 same production twice (1 mg lighter)", False),
     ("6 refining with 0 % loss (topped up)", False),
     ("6 melting with 0 % loss (topped up)", False),
+    ("6 refining with 0.1 % loss (topped up)", False),
     ("7 +0.099 % receipts, 40 times", False),
+    ("7 +0.099 % once on each of many lots", False),
     ("7 gain, split, gain again", False),
     ("7 ore at 1 per mille assayed to 300", False),
     ("7 ore at 1 per mille received at 300", False),
@@ -231,7 +234,7 @@ def _capacity(world: World, buyer: str) -> Plan:
     small = rogue_mine(world, "lotes-chicos", miners=40, capacity_g=4_600)
 
     def many_small() -> None:
-        world.setup("many small", lambda: [register(world, small, 100_000) for _ in range(18)])
+        world.setup("many small", lambda: [register(world, small, 100_000) for _ in range(46)])
         for _ in range(40):
             _one(
                 world,
@@ -242,62 +245,47 @@ def _capacity(world: World, buyer: str) -> Plan:
 
     plan.append((150, many_small))
 
+    # A careful launderer never registers two look-alike lots: each lot is a little lighter.
     inflated = rogue_mine(world, "inflada", miners=400, capacity_g=47_500)
     # It really has 30 miners at 2 g a day: 480 g in eight days of the 11 kg it registers.
-    for k in range(10):
-        plan.append(
-            (
-                100 + 8 * k,
-                _each(
-                    world,
-                    "1 inflated capacity (400 miners)",
-                    11_000_000 - 480_000,
-                    lambda m=inflated: produce_and_sell(world, m, 11_000_000, buyer),
-                ),
-            )
+    plan += [
+        (
+            100 + 8 * k,
+            _varied(
+                world, "1 inflated capacity (400 miners)", 11_000_000, 480_000, inflated, buyer
+            ),
         )
+        for k in range(10)
+    ]
 
     topped = rogue_mine(world, "al-tope", miners=120, capacity_g=13_500)
     # Every ten days a third of 99 % of its capacity, of which half its capacity is real production.
-    lot = 13_500_000 * 99 // 300
-    honest = 13_500_000 // 2 // 3
-    for k in range(33):
-        plan.append(
-            (
-                20 + 10 * k,
-                _each(
-                    world,
-                    "1 just under capacity every month",
-                    lot - honest,
-                    lambda m=topped: produce_and_sell(world, m, lot, buyer),
-                ),
-            )
+    lot, honest = 13_500_000 * 99 // 300, 13_500_000 // 2 // 3
+    plan += [
+        (
+            20 + 10 * k,
+            _varied(world, "1 just under capacity every month", lot, honest, topped, buyer),
         )
+        for k in range(33)
+    ]
 
     related = [rogue_mine(world, f"grupo-{k}", miners=90, capacity_g=10_000) for k in range(1, 6)]
-    group = world.service(registry, "record_group")
-    if group is not None:
-        world.call(
-            group,
-            actor=world.body,
-            name="Grupo Minero Familiar (ficticio)",
-            members=related,
-            reason="mismo propietario (declaración jurada)",
-        )
+    world.call(
+        registry.record_group,
+        actor=world.body,
+        name="Grupo Minero Familiar (ficticio)",
+        members=related,
+        reason="mismo propietario (declaración jurada)",
+    )
     # One owner, five certified mines, the real output of one: four of them register borrowed gold.
-    for month in range(3):
-        for mine in related[1:]:
-            plan.append(
-                (
-                    200 + 30 * month,
-                    _each(
-                        world,
-                        "1 related mines, each under its cap",
-                        9_000_000,
-                        lambda m=mine: produce_and_sell(world, m, 9_000_000, buyer),
-                    ),
-                )
-            )
+    plan += [
+        (
+            200 + 30 * month,
+            _varied(world, "1 related mines, each under its cap", 9_000_000, 0, m, buyer),
+        )
+        for month in range(3)
+        for m in related[1:]
+    ]
     return plan
 
 
@@ -438,7 +426,7 @@ def _pickers(world: World, chain: Chain) -> Plan:
 
     def two_associations() -> None:
         # She joins the second association once; the standard body records it as asked.
-        if not joined and world.service(registry, "register_picker") is not None:
+        if not joined:
             register_picker(world, int(twice.id.rsplit(":", 1)[-1]), "Pallaquera 2", second)
         picked(twice.id, mine=second)()
         joined.append(second)
@@ -451,20 +439,16 @@ def _pickers(world: World, chain: Chain) -> Plan:
         for k in range(3)
     ]
 
-    lapsed = world.service(registry, "register_picker")
-    gone = f"DNI:{41_999_001}"
-    if lapsed is not None:
-        row = world.call(
-            lapsed,
-            actor=world.body,
-            id_type="DNI",
-            number="41999001",
-            name="Pallaquera que dejó la asociación",
-            association=assoc,
-            valid_from=world.start - timedelta(days=30),
-            valid_until=world.day(100),
-        )
-        gone = str(row.id)
+    gone = world.call(
+        registry.register_picker,
+        actor=world.body,
+        id_type="DNI",
+        number="41999001",
+        name="Pallaquera que dejó la asociación",
+        association=assoc,
+        valid_from=world.start - timedelta(days=30),
+        valid_until=world.day(100),
+    ).person_id
     plan += [
         (150 + 20 * k, _each(world, "3 picker past her registration", 50_000, picked(gone, 50_000)))
         for k in range(2)
@@ -474,15 +458,23 @@ def _pickers(world: World, chain: Chain) -> Plan:
         register_picker(world, 41_900_001 + k, f"Pallaquera al tope {k + 1}", assoc)
         for k in range(5)
     ]
-    # She really picks about 15 g a month; she registers 65 g, every month.
-    for month in range(12):
-        plan += [
-            (
-                5 + 30 * month,
-                _each(world, "3 pickers at the ceiling every month", 50_000, picked(p, 65_000)),
-            )
-            for p in at_ceiling
-        ]
+    # She really picks about 15 g a month; she registers 62-65 g, every month.
+    plan += [
+        (
+            5 + 30 * month,
+            _varied(
+                world,
+                "3 pickers at the ceiling every month",
+                65_000,
+                15_000,
+                assoc,
+                buyer,
+                picker=p,
+            ),
+        )
+        for month in range(12)
+        for p in at_ceiling
+    ]
     return plan
 
 
@@ -532,43 +524,45 @@ def _prices(world: World, buyer: str) -> Plan:
 
 
 def _duplicates(world: World, buyer: str) -> Plan:
+    """The same production registered again: same reference, a new one, or 1 mg lighter too."""
     plan: Plan = []
     mine = rogue_mine(world, "duplicada", miners=100, capacity_g=11_000)
+    mass = 1_500_000 * 10_000 // DORE + 1
 
-    def twice(same_reference: bool) -> None:
+    def twice(label: str) -> None:
         reference = f"{mine}-{world.today.isoformat()}"
         produced = world.today - timedelta(days=3)
         original = world.setup(
             "original",
             lambda: produce_and_sell(
-                world, mine, 1_500_000, buyer, produced_on=produced, reference=reference
+                world, mine, 0, buyer, produced_on=produced, reference=reference, mass=mass
             ),
         )
         if original is None:
             return
-        label = (
-            "6 same production twice (same reference)"
-            if same_reference
-            else "6 same production twice (new reference)"
-        )
+        again = {
+            DUPLICATES[0]: {"reference": reference, "mass": mass},
+            DUPLICATES[1]: {"mass": mass},
+            DUPLICATES[2]: {"mass": mass - 1},
+        }[label]
         _one(
             world,
             label,
             1_500_000,
-            lambda: produce_and_sell(
-                world,
-                mine,
-                1_500_000,
-                buyer,
-                produced_on=produced,
-                reference=reference if same_reference else None,
-            ),
+            lambda: produce_and_sell(world, mine, 0, buyer, produced_on=produced, **again),
         )
 
     for k in range(3):
-        plan.append((120 + 30 * k, lambda: twice(True)))
-        plan.append((125 + 30 * k, lambda: twice(False)))
+        for n, label in enumerate(DUPLICATES):
+            plan.append((120 + 30 * k + 3 * n, lambda m=label: twice(m)))
     return plan
+
+
+DUPLICATES = (
+    "6 same production twice (same reference)",
+    "6 same production twice (new reference)",
+    "6 same production twice (1 mg lighter)",
+)
 
 
 def _one(world: World, method: str, illegal_mg: int, steps: Callable[[], object]) -> None:
@@ -577,3 +571,27 @@ def _one(world: World, method: str, illegal_mg: int, steps: Callable[[], object]
 
 def _each(world: World, method: str, illegal_mg: int, steps: Callable[[], object]) -> Step:
     return lambda: _one(world, method, illegal_mg, steps)
+
+
+def _varied(
+    world: World,
+    method: str,
+    fine: int,
+    honest: int,
+    mine: str,
+    buyer: str,
+    picker: str | None = None,
+) -> Step:
+    """An attempt to register and sell up to ``fine`` mg (0-4 % less each time), of which only
+    ``honest`` mg were really produced."""
+
+    def step() -> None:
+        varied = int(fine * world.attack_rng.uniform(0.96, 1.0))
+        fineness = DORE if picker is None else 8_500
+        world.attempt(
+            method,
+            varied - honest,
+            lambda: produce_and_sell(world, mine, varied, buyer, picker=picker, fineness=fineness),
+        )
+
+    return step

@@ -8,6 +8,7 @@ in a set-up transaction before each attempt, so what an attempt brings in is onl
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.quantities import fine_mg
@@ -21,17 +22,22 @@ GRAIN = 9_999
 
 def prepare(world: World, chain: Chain) -> Plan:
     """Onboard the supplier and the attackers downstream; return the attempts by day of the year."""
-    supplier = rogue_mine(world, "proveedora", miners=450, capacity_g=50_000, region="Arequipa")
+    suppliers = [
+        rogue_mine(world, f"proveedora-{k}", miners=450, capacity_g=52_000, region=region)
+        for k, region in ((1, "Arequipa"), (2, "Puno"))
+    ]
     t, r = chain.traders, chain.refiners
     plan: Plan = []
 
     def supply(fine: int, holders: list[str]) -> str | None:
         """An honest lot of ``fine`` mg sold by the supplier and passed along ``holders``."""
 
+        supplier = suppliers[world.serial % 2]
+
         def steps() -> str:
             lot_id = register(world, supplier, fine)
             sell(world, supplier, lot_id, holders[0])
-            for sender, recipient in zip(holders, holders[1:], strict=False):
+            for sender, recipient in pairwise(holders):
                 move(world, sender, lot_id, recipient)
             return lot_id
 
@@ -48,8 +54,11 @@ def prepare(world: World, chain: Chain) -> Plan:
 
     for k in range(6):
         on(30 + 50 * k, [t[0], r[0]], 5_000_000, lambda i: _refine_without_loss(world, r[0], i))
+        on(32 + 50 * k, [t[0], r[2]], 5_000_000, lambda i: _refine_at_floor(world, r[2], i))
         on(35 + 50 * k, [t[1]], 5_000_000, lambda i: _melt_without_loss(world, t[1], i))
     on(250, [t[2]], 9_000_000, lambda i: _repeated_receipts(world, i, t[2], t[3]))
+    for k in range(24):
+        on(15 + 14 * k, [t[6]], 4_000_000, lambda i: _heavier_once(world, i, t[6], r[1]))
     on(45, [t[4]], 9_000_000, lambda i: _gain_split_gain(world, i, t[4], t[5]))
     on(170, [t[7]], 5_000_000, lambda i: _assay_creep(world, t[7], i))
     for k in range(3):
@@ -57,7 +66,7 @@ def prepare(world: World, chain: Chain) -> Plan:
     on(75, [t[3]], 1_000_000, lambda i: _split_creating_gold(world, t[3], i))
     plan += _ore(world, t[6])
     plan += _uncertified(world, supply, t[0])
-    plan += _unauthorized(world, supplier)
+    plan += _unauthorized(world, suppliers[0])
     plan += _certificates(world, supply, t[0], r[1])
     return plan
 
@@ -104,6 +113,27 @@ def _refine_without_loss(world: World, refiner: str, lot_id: str) -> None:
         "6 refining with 0 % loss (topped up)",
         fine // 100,
         lambda: transform(world, refiner, "refine", [lot_id], [grain]),
+    )
+
+
+def _refine_at_floor(world: World, refiner: str, lot_id: str) -> None:
+    """A real 1 % refining loss booked as 0.1 %: above the floor of the implausibly small."""
+    fine = fine_of(world, lot_id)
+    kept = fine - fine // 1000
+    grain = OutputSpec(id="", form="grain", mass_mg=kept * 10_000 // GRAIN, fineness=GRAIN)
+    world.attempt(
+        "6 refining with 0.1 % loss (topped up)",
+        fine * 9 // 1000,
+        lambda: transform(world, refiner, "refine", [lot_id], [grain]),
+    )
+
+
+def _heavier_once(world: World, lot_id: str, sender: str, recipient: str) -> None:
+    """One receipt 0.099 % heavier on each of many lots: every one inside the weighing tolerance."""
+    world.attempt(
+        "7 +0.099 % once on each of many lots",
+        _gain(world, lot_id, 1.00099),
+        lambda: move(world, sender, lot_id, recipient, 1.00099),
     )
 
 

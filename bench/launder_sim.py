@@ -34,6 +34,7 @@ from launder_world import World
 
 DEFAULT_EVENTS = 22_000  # what the default chain writes in a year, about
 DAYS = 365
+FIRST_DAY = date(2025, 12, 1)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,8 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--start",
         type=date.fromisoformat,
-        default=None,
-        help="first day of the year (default: 365 days before today)",
+        default=FIRST_DAY,
+        help=f"first day of the synthetic year (default {FIRST_DAY})",
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     return parser.parse_args(argv)
@@ -62,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the year, print the table; always 0."""
     args = parse_args(argv)
     started = time.perf_counter()
-    # Until every lot service takes occurred_at, registrations and receipts happen now: the
-    # synthetic year ends today so that no date it states lies in the future.
-    start = args.start or date.today() - timedelta(days=DAYS)
+    start = args.start
     with tempfile.TemporaryDirectory(prefix="launder-sim-") as scratch:
         url = sqlite_url(Path(scratch) / "sim.db")
         migrate.upgrade(url)
@@ -77,9 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             with Session(engine, expire_on_commit=False) as session:
-                world = World(session, Context(settings), Random(args.seed), start)
+                world = World(
+                    session,
+                    Context(settings),
+                    Random(args.seed),
+                    Random(f"attacks-{args.seed}"),
+                    start,
+                )
                 run(world, args)
-                table = launder_table.rows(world.attempts, launder_attacks.labels())
+                table = launder_table.rows(
+                    world.attempts, launder_attacks.labels(), launder_attacks.first_mile()
+                )
         finally:
             engine.dispose()
     elapsed = time.perf_counter() - started
@@ -91,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         f"seed {args.seed}, {args.mines} mines, year from {start} to {start + timedelta(days=DAYS - 1)}, "
         f"{world.log_events:,} events in the ledger, commit {_commit()}; elapsed {elapsed:.1f} s"
     )
-    if world.dropped:
-        print("not in the services yet (dropped): " + ", ".join(sorted(world.dropped)))
+    if world.setup_refused:
+        refused = ", ".join(f"{k} x{n}" for k, n in sorted(world.setup_refused.items()))
+        print(f"attack preparations refused (their attempts were not made): {refused}")
     return 0
 
 

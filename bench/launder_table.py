@@ -1,10 +1,17 @@
 """The laundering simulator's table: per method, where the illegal fine gold went; the legitimate
-events that raised flags; and whether the targets of issue 14 hold."""
+events that raised flags; and whether the targets of issue 14 hold.
+
+The methods come in two parts. Against the ledger's rules (a false date, an unknown picker, a gain
+at a receipt...) the target applies: at least 99 % of the illegal fine gold refused or flagged
+``review``/``high``. The first mile (gold registered truthfully in form, inside every declared
+limit, by a mine that produces less than it says) no ledger rule can see; those rows are shown apart,
+with their own total, and say what the risk signals must catch.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from launder_world import Attempt, World
@@ -16,9 +23,10 @@ LEGIT_TARGET = 0.01  # legitimate events that raised any flag
 
 @dataclass
 class Row:
-    """One method's figures (fine gold in mg)."""
+    """One method's figures (fine gold in mg) and how its attempts were refused or flagged."""
 
     label: str
+    first_mile: bool = False
     attempts: int = 0
     grams: Counter[str] = field(default_factory=Counter)
     how: Counter[str] = field(default_factory=Counter)
@@ -27,10 +35,14 @@ class Row:
     def total(self) -> int:
         return sum(self.grams.values())
 
+    @property
+    def caught(self) -> int:
+        return self.grams["refused"] + self.grams["high"] + self.grams["review"]
 
-def rows(attempts: Sequence[Attempt], labels: Sequence[str]) -> list[Row]:
+
+def rows(attempts: Sequence[Attempt], labels: Sequence[str], first_mile: set[str]) -> list[Row]:
     """The table's rows, in the order of ``labels`` (every method has its row)."""
-    table = {label: Row(label) for label in labels}
+    table = {label: Row(label, label in first_mile) for label in labels}
     for a in attempts:
         row = table.setdefault(a.method, Row(a.method))
         row.attempts += 1
@@ -38,8 +50,44 @@ def rows(attempts: Sequence[Attempt], labels: Sequence[str]) -> list[Row]:
         if a.outcome == "refused":
             row.how[a.code or "?"] += 1
         else:
-            row.how.update(k for k in a.kinds if not k.endswith("(info)") or a.outcome == "silent")
+            row.how.update(a.kinds)
     return list(table.values())
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals of a set of rows, and of the legitimate events."""
+
+    attempts: int
+    grams: Counter[str]
+    legit_events: int
+    legit_flagged: int
+
+    @property
+    def attempted(self) -> int:
+        return sum(self.grams.values())
+
+    @property
+    def caught(self) -> int:
+        return self.attempted - self.grams["silent"]
+
+    @property
+    def caught_share(self) -> float:
+        return self.caught / self.attempted if self.attempted else 1.0
+
+    @property
+    def legit_share(self) -> float:
+        return self.legit_flagged / self.legit_events if self.legit_events else 0.0
+
+
+def summarize(table: Iterable[Row], world: World) -> Summary:
+    """Totals over ``table``."""
+    grams: Counter[str] = Counter()
+    attempts = 0
+    for r in table:
+        grams.update(r.grams)
+        attempts += r.attempts
+    return Summary(attempts, grams, world.legit_events, world.legit_flagged_events)
 
 
 def _g(mg: int) -> str:
@@ -54,98 +102,103 @@ def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "-"
 
 
-@dataclass(frozen=True)
-class Summary:
-    """The totals and whether each target holds."""
-
-    attempted: int
-    caught: int
-    legit_events: int
-    legit_flagged: int
-
-    @property
-    def caught_share(self) -> float:
-        return self.caught / self.attempted if self.attempted else 1.0
-
-    @property
-    def legit_share(self) -> float:
-        return self.legit_flagged / self.legit_events if self.legit_events else 0.0
+def _cells(label: str, attempts: int, grams: Counter[str]) -> list[str]:
+    total = sum(grams.values())
+    return [label, str(attempts), _g(total), *(_g(grams[o]) for o in OUTCOMES)]
 
 
-def summarize(table: Sequence[Row], world: World) -> Summary:
-    """Totals over every method."""
-    attempted = sum(r.total for r in table)
-    caught = sum(r.grams["refused"] + r.grams["high"] + r.grams["review"] for r in table)
-    return Summary(attempted, caught, world.legit_events, world.legit_flagged_events)
+def _sections(table: Sequence[Row], world: World) -> list[tuple[str, list[Row], Summary]]:
+    rules = [r for r in table if not r.first_mile]
+    first = [r for r in table if r.first_mile]
+    return [
+        ("against the ledger's rules", rules, summarize(rules, world)),
+        ("the first mile (within declared limits)", first, summarize(first, world)),
+    ]
+
+
+HEAD = ("method", "n", "attempted g", "refused g", "high g", "review g", "silent g")
 
 
 def text(table: Sequence[Row], world: World) -> str:
     """The table as plain text for the terminal."""
-    head = ("method", "n", "attempted g", "refused", "high", "review", "silent", "how")
-    body = [
-        (
-            r.label,
-            str(r.attempts),
-            _g(r.total),
-            *(_g(r.grams[o]) for o in OUTCOMES),
-            _how(r),
-        )
-        for r in table
-    ]
+    lines: list[list[str]] = [[*HEAD, "refused with / flagged as"]]
+    for title, part, s in _sections(table, world):
+        lines.append([f"-- {title}"])
+        lines += [[*_cells(r.label, r.attempts, r.grams), _how(r)] for r in part]
+        caught = f"refused or flagged: {_share(s.caught, s.attempted)}"
+        lines.append([*_cells("subtotal", s.attempts, s.grams), caught])
     s = summarize(table, world)
-    totals = ("total", str(sum(r.attempts for r in table)), _g(s.attempted))
-    totals += tuple(_g(sum(r.grams[o] for r in table)) for o in OUTCOMES)
-    totals += (f"refused or flagged review/high: {_share(s.caught, s.attempted)}",)
-    lines = [head, *body, totals]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
+    lines.append(
+        [
+            *_cells("total", s.attempts, s.grams),
+            f"refused or flagged: {_share(s.caught, s.attempted)}",
+        ]
+    )
+    widths = [max(len(line[i]) for line in lines if len(line) > 1) for i in range(len(HEAD))]
     out = []
-    for n, line in enumerate(lines):
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))]
-        out.append("  ".join(cells) + "  " + line[-1])
-        if n in (0, len(lines) - 2):
-            out.append("-" * (sum(widths) + 2 * len(widths) + 20))
-    return "\n".join(out + ["", *_legit_lines(world, s), "", *_verdict(s)])
+    for line in lines:
+        if len(line) == 1:
+            out.append(line[0])
+            continue
+        cells = [line[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(line[1:-1], widths[1:], strict=True)]
+        out.append("  ".join([*cells, line[-1]]))
+    return "\n".join([*out, "", *_legit_lines(world), "", *_verdict(table, world)])
 
 
 def markdown(table: Sequence[Row], world: World) -> str:
     """The same table as Markdown, for docs/laundering.md."""
     out = [
-        "| method | attempts | attempted g | refused g | flagged high g | flagged review g "
-        "| silent g | refused with / flagged as |",
+        "| " + " | ".join([*HEAD, "refused with / flagged as"]) + " |",
         "|---|--:|--:|--:|--:|--:|--:|---|",
     ]
-    for r in table:
-        cells = [r.label, str(r.attempts), _g(r.total), *(_g(r.grams[o]) for o in OUTCOMES)]
-        out.append("| " + " | ".join(cells) + f" | {_how(r).replace('|', '/')} |")
+    for title, part, s in _sections(table, world):
+        out.append(f"| *{title}* | | | | | | | |")
+        out += [
+            "| " + " | ".join([*_cells(r.label, r.attempts, r.grams), _how(r)]) + " |" for r in part
+        ]
+        bold = [f"**{c}**" for c in _cells("subtotal", s.attempts, s.grams)]
+        out.append(
+            "| "
+            + " | ".join([*bold, f"refused or flagged: **{_share(s.caught, s.attempted)}**"])
+            + " |"
+        )
     s = summarize(table, world)
-    totals = ["**total**", str(sum(r.attempts for r in table)), f"**{_g(s.attempted)}**"]
-    totals += [f"**{_g(sum(r.grams[o] for r in table))}**" for o in OUTCOMES]
+    bold = [f"**{c}**" for c in _cells("total", s.attempts, s.grams)]
     out.append(
-        "| " + " | ".join(totals) + f" | refused or flagged: **{_share(s.caught, s.attempted)}** |"
+        "| "
+        + " | ".join([*bold, f"refused or flagged: **{_share(s.caught, s.attempted)}**"])
+        + " |"
     )
-    return "\n".join(out + ["", *_legit_lines(world, s), "", *_verdict(s)])
+    return "\n".join([*out, "", *_legit_lines(world), "", *_verdict(table, world)])
 
 
-def _legit_lines(world: World, s: Summary) -> list[str]:
+def _legit_lines(world: World) -> list[str]:
+    flagged = world.legit_flagged_events
     lines = [
-        f"Legitimate events: {s.legit_events:,}; events that raised a flag: {s.legit_flagged:,} "
-        f"({_share(s.legit_flagged, s.legit_events)})."
+        f"Legitimate events: {world.legit_events:,}; events that raised a flag: {flagged:,} "
+        f"({_share(flagged, world.legit_events)})."
     ]
     if world.legit_flagged:
         kinds = ", ".join(f"{k}: {n}" for k, n in world.legit_flagged.most_common())
-        lines.append(f"Flags on legitimate events by kind (severity): {kinds}.")
+        lines.append(f"Flags on legitimate events, by kind (severity): {kinds}.")
     if world.legit_refused:
         refused = ", ".join(f"{k}: {n}" for k, n in world.legit_refused.most_common())
         lines.append(f"Legitimate operations refused: {refused}.")
+        lines += [f"  e.g. {k}: {m}" for k, m in sorted(world.refusal_examples.items())]
     return lines
 
 
-def _verdict(s: Summary) -> list[str]:
-    caught = "HOLDS" if s.caught_share >= ILLEGAL_TARGET else "DOES NOT HOLD"
-    legit = "HOLDS" if s.legit_share <= LEGIT_TARGET else "DOES NOT HOLD"
+def _verdict(table: Sequence[Row], world: World) -> list[str]:
+    (_, _, rules), (_, _, first) = _sections(table, world)
+    both = summarize(table, world)
+    caught = "HOLDS" if rules.caught_share >= ILLEGAL_TARGET else "DOES NOT HOLD"
+    legit = "HOLDS" if both.legit_share <= LEGIT_TARGET else "DOES NOT HOLD"
     return [
-        f"Target 1, at least {ILLEGAL_TARGET:.0%} of illegal fine gold refused or flagged "
-        f"review/high: {caught} ({s.caught_share:.1%}).",
+        f"Target 1, at least {ILLEGAL_TARGET:.0%} of the illegal fine gold refused or flagged "
+        f"review/high, against the ledger's rules: {caught} ({rules.caught_share:.1%}); "
+        f"with the first mile: {both.caught_share:.1%}; the first mile alone: "
+        f"{first.caught_share:.1%}.",
         f"Target 2, at most {LEGIT_TARGET:.0%} of legitimate events flagged: {legit} "
-        f"({s.legit_share:.2%}).",
+        f"({both.legit_share:.2%}).",
     ]

@@ -1,16 +1,13 @@
 """The laundering simulator's world: a ledger on a scratch database, the clock of the synthetic year,
 and the two ways anything is written into it, a legitimate operation or a laundering attempt.
 
-Everything goes through ``goldtrace.services``; nothing here writes a row. The services' signatures
-are growing (issue 14: ``occurred_at`` on every lot service, pickers, capacity changes, groups), so a
-call drops the keyword arguments a service does not take yet and the run reports which it dropped:
-the figures of a run are only as meaningful as that list is short.
+Everything goes through ``goldtrace.services``; nothing here writes a row, and every lot operation
+states the instant of its synthetic day (``occurred_at``), so the dates the rules judge are the
+year's, not the machine's.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from stdnum.pe import ruc as sunat_ruc
 
 from goldtrace.db.models import Flag as FlagRow
 from goldtrace.db.models import LogHead
@@ -31,14 +29,12 @@ from goldtrace.services.context import Context
 from goldtrace.services.lots import Written
 
 SEVERITIES = ("info", "review", "high")
-RUC_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
 
 def ruc(prefix: str, serial: int) -> str:
     """An 11-digit RUC with SUNAT's check digit (prefix 10 or 20 and an 8-digit serial)."""
     base = f"{prefix}{serial:08d}"
-    total = sum(int(d) * w for d, w in zip(base, RUC_WEIGHTS, strict=True))
-    return base + str((11 - total % 11) % 10)
+    return base + sunat_ruc.calc_check_digit(base)
 
 
 def instant(day: date, hour: int = 15, minute: int = 0) -> str:
@@ -72,6 +68,9 @@ class World:
     session: Session
     ctx: Context
     rng: Random
+    # The attacks draw from their own generator, so the legitimate year is the same with or
+    # without any one of them.
+    attack_rng: Random
     start: date
     body: str = "arm"
     today: date = field(init=False)
@@ -81,7 +80,7 @@ class World:
     legit_flagged_events: int = 0
     legit_refused: Counter[str] = field(default_factory=Counter)
     setup_refused: Counter[str] = field(default_factory=Counter)
-    dropped: set[str] = field(default_factory=set)
+    refusal_examples: dict[str, str] = field(default_factory=dict)
     serial: int = 0
     log_events: int = 0
     # The lot operations' results since the current attempt began, for the flags they returned.
@@ -102,35 +101,17 @@ class World:
     # -- calling services ------------------------------------------------------------------------
 
     def call(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        """Call the service ``fn(session, ctx, **kwargs)`` without the arguments it does not take yet."""
-        params = inspect.signature(fn).parameters
-        for name in [k for k in kwargs if k not in params]:
-            self.dropped.add(f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}({name})")
-            del kwargs[name]
+        """Call the service ``fn(session, ctx, **kwargs)``; a lot operation's result is kept for
+        the flags it returned."""
         result = fn(self.session, self.ctx, **kwargs)
         if isinstance(result, Written):
             self.written.append(result)
         return result
 
-    def service(self, module: Any, name: str) -> Callable[..., Any] | None:
-        """The service ``module.name`` if it exists yet; noted as missing otherwise."""
-        fn = getattr(module, name, None)
-        if fn is None:
-            self.dropped.add(f"{module.__name__.rsplit('.', 1)[-1]}.{name} (missing)")
-        return fn
-
-    def profile(self, **fields: Any) -> OrgProfile:
-        """An organization profile with the fields ``OrgProfile`` has today."""
-        known = {f.name for f in dataclasses.fields(OrgProfile)}
-        for name in [k for k in fields if k not in known]:
-            self.dropped.add(f"OrgProfile({name})")
-            del fields[name]
-        return OrgProfile(**fields)
-
     def onboard(self, *, authorize: str | None = None, **fields: Any) -> str:
         """The standard body registers an organization (authorized for the whole year when
         ``authorize`` names a role); return its id."""
-        profile = self.profile(**fields)
+        profile = OrgProfile(**fields)
         self.call(organizations.register_org, actor=self.body, profile=profile)
         if authorize is not None:
             self.call(
@@ -193,7 +174,9 @@ class World:
             with self.session.begin_nested():
                 return self.call(fn, **kwargs)
         except GoldtraceError as exc:
-            self.legit_refused[f"{fn.__name__}: {exc.code}"] += 1
+            key = f"{fn.__name__}: {exc.code}"
+            self.legit_refused[key] += 1
+            self.refusal_examples.setdefault(key, f"{self.today}: {exc.message}")
             return None
 
     def _count_legit_flags(self, first: int, end: int) -> None:

@@ -13,6 +13,7 @@ the premium they owe every month; committees invest part of it every quarter.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -192,25 +193,46 @@ def build(world: World, *, mines: int, pickers: int, scale: float) -> Chain:
     for mine in planned:
         _plan_mine(world, chain, mine)
     _plan_pickers(world, chain)
+    # Two mines of one owner, as the standard body records them.
+    world.call(
+        registry.record_group,
+        actor=world.body,
+        name="Familia Quispe (ficticia)",
+        members=[planned[0].id, planned[1].id],
+        reason="mismo propietario según la ficha RUC",
+    )
     return chain
+
+
+def change_capacities(world: World, chain: Chain) -> None:
+    """Mid-year, the half-yearly REINFO declarations of three mines show more miners: the standard
+    body records their new capacity, with the declaration's hash as evidence."""
+    for mine in chain.mines[2:5]:
+        miners = mine.miners + max(1, mine.miners // 10)
+        world.op(
+            registry.change_capacity,
+            actor=world.body,
+            org_id=mine.id,
+            miners=miners,
+            capacity_mg_month=mine.capacity_mg * miners // mine.miners // 1000 * 1000,
+            effective_from=world.today,
+            reason="declaración semestral REINFO",
+            evidence_sha256=hashlib.sha256(f"REINFO {mine.id} {world.today}".encode()).hexdigest(),
+        )
 
 
 def register_picker(world: World, number: int, name: str, association: str) -> str:
     """The standard body registers a picker of ``association`` (DNI ``number``); return her id."""
-    service = world.service(registry, "register_picker")
-    if service is None:
-        return f"DNI:{number}"
     row = world.call(
-        service,
+        registry.register_picker,
         actor=world.body,
         id_type="DNI",
         number=str(number),
         name=name,
         association=association,
         valid_from=world.start - timedelta(days=30),
-        valid_until=None,
     )
-    return str(row.id)
+    return str(row.person_id)
 
 
 def _region(i: int, total: int) -> tuple[str, str]:
@@ -229,17 +251,20 @@ def _rates(rng: Random) -> tuple[float, ...]:
 
 def _plan_mine(world: World, chain: Chain, mine: Mine) -> None:
     """Plan a mine's lots over the year, keeping every 30-day window under its share of capacity."""
-    produced = world.day(world.rng.randrange(0, mine.period))
+    rng = world.rng
+    produced = world.day(rng.randrange(0, mine.period))
     end = world.day(365 - 6)
     while produced < end:
         month = (produced - world.start).days // 30
-        fine = int(mine.capacity_mg * mine.rates[month] * mine.period / 30)
-        registered = produced + timedelta(days=mine.lag + world.rng.randrange(0, 2))
+        # No two pours weigh or assay the same: +-8 % around the month's rate, +-1 % in fineness.
+        fine = int(mine.capacity_mg * mine.rates[month] * mine.period / 30 * rng.uniform(0.92, 1.0))
+        registered = produced + timedelta(days=mine.lag + rng.randrange(0, 2))
         fine = min(fine, _headroom(mine, produced, registered))
+        fineness = round(mine.fineness * rng.uniform(0.99, 1.01))
         if fine >= 1_000:
-            mass = fine * 10_000 // mine.fineness + 1
-            mine.meter.append((produced, registered, fine_mg(mass, mine.fineness)))
-            chain.due.setdefault(registered, []).append((mine, produced, mass, mine.fineness))
+            mass = fine * 10_000 // fineness + 1
+            mine.meter.append((produced, registered, fine_mg(mass, fineness)))
+            chain.due.setdefault(registered, []).append((mine, produced, mass, fineness))
         produced += timedelta(days=mine.period)
 
 
@@ -266,7 +291,7 @@ def _plan_pickers(world: World, chain: Chain) -> None:
             for _ in range(count):
                 produced = world.day(month * 30 + rng.randrange(0, 28))
                 fineness = rng.randrange(7_800, 8_800)
-                mass = picker.monthly_mg // count * 10_000 // fineness
+                mass = int(picker.monthly_mg / count * rng.uniform(0.8, 1.0)) * 10_000 // fineness
                 registered = produced + timedelta(days=rng.randrange(0, 3))
                 chain.picker_due.setdefault(registered, []).append(
                     (picker, produced, mass, fineness)
@@ -288,6 +313,8 @@ def run_day(world: World, chain: Chain, offset: int) -> None:
             _produce(world, chain, mine, produced, mass, fineness)
         for picker, produced, mass, fineness in chain.picker_due.pop(today, []):
             _pick(world, chain, picker, produced, mass, fineness)
+        if offset == 182:
+            change_capacities(world, chain)
         if offset % 7 == 3:
             _sell_association(world, chain)
         for i, trader in enumerate(chain.traders):
