@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from goldtrace.domain.instants import local_date, now_instant
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services import accounts, lots, organizations, premiums, registry
 from goldtrace.services.context import Context
@@ -52,6 +53,19 @@ def ledger_with_events(session: Session, ctx: Context, count: int) -> None:
 
 FAR_PAST = date(2020, 1, 1)
 FAR_FUTURE = date(2030, 12, 31)
+# The reference price the builders record and sell at: USD 90 a gram of fine gold.
+REFERENCE_CENTS_PER_OZ = 279_931
+REFERENCE_MICRO = 90_000_000
+
+
+def lima_today() -> date:
+    """Today in Peru: the calendar a mine's production and registration dates are read in."""
+    return local_date(now_instant(), "PE")
+
+
+def recent(days: int = 3) -> date:
+    """A production date ``days`` before today in Peru (registrations may not be dated later)."""
+    return lima_today() - timedelta(days=days)
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,9 @@ def certified_chain(session: Session, ctx: Context) -> Chain:
     """Two certified mines (one ecological) and an authorized trader, refiner and jeweler."""
     chain = Chain()
     premiums.seed_rates(session, ctx)
+    premiums.record_reference_price(
+        session, ctx, actor=chain.body, day=FAR_PAST, cents_per_troy_oz=REFERENCE_CENTS_PER_OZ
+    )
     add = organizations.register_org
     add(
         session,
@@ -133,7 +150,7 @@ def register(
     mass_mg: int = 1_000_000,
     fineness: int = 9_000,
     category: str = "fairmined",
-    day: date = date(2026, 11, 1),
+    day: date | None = None,
 ) -> str:
     """Register a lot and return its id."""
     written = lots.register_lot(
@@ -144,7 +161,7 @@ def register(
         mass_mg=mass_mg,
         fineness=fineness,
         category=category,
-        produced_on=day,
+        produced_on=day or recent(),
     )
     return written.lots[0].id
 
@@ -157,8 +174,8 @@ def sell(session: Session, ctx: Context, lot_id: str, seller: str, buyer: str) -
         actor=seller,
         lot_id=lot_id,
         to=buyer,
-        price=90_000_000,
-        reference_price=90_000_000,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     receive(session, ctx, lot_id, buyer)
 
