@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from goldtrace.domain.quantities import fine_mg
 from goldtrace.services import lots, premiums, registry
 from launder_world import World, instant, ruc
 from launder_year import Chain, register_picker
@@ -18,8 +19,11 @@ from launder_year import Chain, register_picker
 Step = Callable[[], None]
 Plan = list[tuple[int, Step]]
 
-# Every method, in the table's order. Those marked True are the first mile: gold the ledger is told
-# about truthfully in form, within every declared limit; only risk signals can point at them.
+# Every method, in the table's order. Those marked True stay inside every declared limit and every
+# tolerance: the first mile (a false capacity, a picker who sells more than she picks, a copy of a
+# lot that is no longer a copy), a scale that always reads a little high, books that show a little
+# less loss than the furnace. No rule over one event can tell them from honest work; only risk
+# signals over many can point at them.
 METHODS = (
     ("1 no capacity declared", False),
     ("1 five mines, one RUC", False),
@@ -41,12 +45,9 @@ METHODS = (
     ("5 stated reference far below recorded", False),
     ("6 same production twice (same reference)", False),
     ("6 same production twice (new reference)", False),
-    ("6 same production twice (1 mg lighter)", False),
     ("6 refining with 0 % loss (topped up)", False),
     ("6 melting with 0 % loss (topped up)", False),
-    ("6 refining with 0.1 % loss (topped up)", False),
     ("7 +0.099 % receipts, 40 times", False),
-    ("7 +0.099 % once on each of many lots", False),
     ("7 gain, split, gain again", False),
     ("7 ore at 1 per mille assayed to 300", False),
     ("7 ore at 1 per mille received at 300", False),
@@ -59,6 +60,9 @@ METHODS = (
     ("1 just under capacity every month", True),
     ("3 pickers at the ceiling every month", True),
     ("1 related mines, each under its cap", True),
+    ("6 same production twice (1 mg lighter)", True),
+    ("6 refining with 0.1 % loss (topped up)", True),
+    ("7 +0.099 % once on each of many lots", True),
 )
 DORE = 9_000
 
@@ -420,24 +424,30 @@ def _pickers(world: World, chain: Chain) -> Plan:
     second = rogue_mine(
         world, "pallaqueras-2", miners=50, capacity_g=50 * 66, region="Puno", pickers=True
     )
-    twice = chain.pickers[1]
-
-    joined: list[str] = []
-
-    def two_associations() -> None:
-        # She joins the second association once; the standard body records it as asked.
-        if not joined:
-            register_picker(world, int(twice.id.rsplit(":", 1)[-1]), "Pallaquera 2", second)
-        picked(twice.id, mine=second)()
-        joined.append(second)
-
-    plan += [
-        (
-            230 + 30 * k,
-            _each(world, "3 one picker through two associations", ceiling, two_associations),
-        )
-        for k in range(3)
+    # Three pickers of the first association, each registered with the second one too, sell
+    # 50 g through the first and, the next day, 50 g through the second.
+    both = [
+        register_picker(world, 41_800_001 + k, f"Pallaquera doble {k + 1}", assoc) for k in range(3)
     ]
+    for person in both:
+        register_picker(world, int(person.rsplit(":", 1)[-1]), "Pallaquera doble", second)
+
+    def first_half(person: str) -> Step:
+        return lambda: world.setup("first association", picked(person, 50_000))
+
+    for k, person in enumerate(both):
+        plan.append((230 + 30 * k, first_half(person)))
+        plan.append(
+            (
+                231 + 30 * k,
+                _each(
+                    world,
+                    "3 one picker through two associations",
+                    50_000,
+                    picked(person, 50_000, second),
+                ),
+            )
+        )
 
     gone = world.call(
         registry.register_picker,
@@ -527,9 +537,8 @@ def _duplicates(world: World, buyer: str) -> Plan:
     """The same production registered again: same reference, a new one, or 1 mg lighter too."""
     plan: Plan = []
     mine = rogue_mine(world, "duplicada", miners=100, capacity_g=11_000)
-    mass = 1_500_000 * 10_000 // DORE + 1
 
-    def twice(label: str) -> None:
+    def twice(label: str, mass: int) -> None:
         reference = f"{mine}-{world.today.isoformat()}"
         produced = world.today - timedelta(days=3)
         original = world.setup(
@@ -548,13 +557,15 @@ def _duplicates(world: World, buyer: str) -> Plan:
         _one(
             world,
             label,
-            1_500_000,
+            fine_mg(mass, DORE),
             lambda: produce_and_sell(world, mine, 0, buyer, produced_on=produced, **again),
         )
 
     for k in range(3):
         for n, label in enumerate(DUPLICATES):
-            plan.append((120 + 30 * k + 3 * n, lambda m=label: twice(m)))
+            # Every original of its own mass, so that only its own copy can look like it.
+            mass = 1_500_000 * 10_000 // DORE + 7_777 * (3 * k + n)
+            plan.append((120 + 30 * k + 3 * n, lambda m=label, g=mass: twice(m, g)))
     return plan
 
 

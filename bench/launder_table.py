@@ -3,9 +3,9 @@ events that raised flags; and whether the targets of issue 14 hold.
 
 The methods come in two parts. Against the ledger's rules (a false date, an unknown picker, a gain
 at a receipt...) the target applies: at least 99 % of the illegal fine gold refused or flagged
-``review``/``high``. The first mile (gold registered truthfully in form, inside every declared
-limit, by a mine that produces less than it says) no ledger rule can see; those rows are shown apart,
-with their own total, and say what the risk signals must catch.
+``review``/``high``. What stays inside every declared limit and tolerance (the first mile: a mine
+that produces less than it declares; a scale that always reads a little high) no rule over one event
+can see; those rows are shown apart, with their own total: they say what the risk signals must catch.
 """
 
 from __future__ import annotations
@@ -112,7 +112,11 @@ def _sections(table: Sequence[Row], world: World) -> list[tuple[str, list[Row], 
     first = [r for r in table if r.first_mile]
     return [
         ("against the ledger's rules", rules, summarize(rules, world)),
-        ("the first mile (within declared limits)", first, summarize(first, world)),
+        (
+            "inside every declared limit and tolerance (risk signals only)",
+            first,
+            summarize(first, world),
+        ),
     ]
 
 
@@ -197,7 +201,7 @@ def _verdict(table: Sequence[Row], world: World) -> list[str]:
     return [
         f"Target 1, at least {ILLEGAL_TARGET:.0%} of the illegal fine gold refused or flagged "
         f"review/high, against the ledger's rules: {caught} ({rules.caught_share:.1%}); "
-        f"with the first mile: {both.caught_share:.1%}; the first mile alone: "
+        f"with the rest: {both.caught_share:.1%}; inside the limits and tolerances alone: "
         f"{first.caught_share:.1%}.",
         f"Target 2, at most {LEGIT_TARGET:.0%} of legitimate events flagged: {legit} "
         f"({both.legit_share:.2%}).",

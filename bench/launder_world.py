@@ -22,13 +22,12 @@ from stdnum.pe import ruc as sunat_ruc
 
 from goldtrace.db.models import Flag as FlagRow
 from goldtrace.db.models import LogHead
+from goldtrace.domain.flags import SEVERITIES
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.errors import GoldtraceError
 from goldtrace.services import organizations, registry
 from goldtrace.services.context import Context
 from goldtrace.services.lots import Written
-
-SEVERITIES = ("info", "review", "high")
 
 
 def ruc(prefix: str, serial: int) -> str:
@@ -44,7 +43,7 @@ def instant(day: date, hour: int = 15, minute: int = 0) -> str:
 
 @dataclass(frozen=True)
 class SeenFlag:
-    """A flag raised by a write: kind and severity (``review`` until flags carry one)."""
+    """A flag raised by a write: its kind and severity."""
 
     kind: str
     severity: str
@@ -185,9 +184,7 @@ class World:
         ).scalars()
         by_seq: dict[int, set[str]] = {}
         for row in rows:
-            by_seq.setdefault(row.seq, set()).add(
-                f"{row.kind} ({getattr(row, 'severity', 'review')})"
-            )
+            by_seq.setdefault(row.seq, set()).add(f"{row.kind} ({row.severity})")
         self.legit_flagged_events += len(by_seq)
         for kinds in by_seq.values():
             self.legit_flagged.update(kinds)
@@ -235,11 +232,11 @@ class World:
 
     def _flags(self, first: int, end: int, written: list[Written]) -> set[SeenFlag]:
         found = {
-            SeenFlag(row.kind, getattr(row, "severity", "review"))
+            SeenFlag(row.kind, row.severity)
             for row in self.session.execute(
                 select(FlagRow).where(FlagRow.seq >= first, FlagRow.seq < end)
             ).scalars()
         }
         for w in written:
-            found |= {SeenFlag(f.kind, getattr(f, "severity", "review")) for f in w.flags}
-        return {f if f.severity in SEVERITIES else SeenFlag(f.kind, "review") for f in found}
+            found |= {SeenFlag(f.kind, f.severity) for f in w.flags}
+        return found
