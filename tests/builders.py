@@ -151,8 +151,10 @@ def register(
     fineness: int = 9_000,
     category: str = "fairmined",
     day: date | None = None,
+    registered_on: date | None = None,
 ) -> str:
-    """Register a lot and return its id."""
+    """Register a lot produced on ``day`` (default: three days ago in Peru) and return its id. The
+    registration is dated now, or at noon in Lima on ``registered_on`` (a registration of the past)."""
     written = lots.register_lot(
         session,
         ctx,
@@ -162,8 +164,14 @@ def register(
         fineness=fineness,
         category=category,
         produced_on=day or recent(),
+        occurred_at=lima_noon(registered_on) if registered_on else None,
     )
     return written.lots[0].id
+
+
+def lima_noon(day: date) -> str:
+    """The instant of noon in Lima (UTC-5, no daylight saving) on ``day``."""
+    return f"{day.isoformat()}T17:00:00.000Z"
 
 
 def sell(session: Session, ctx: Context, lot_id: str, seller: str, buyer: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, inspect, select, table
 from sqlalchemy.orm import Session
 
-from builders import Chain, move, register, sell
+from builders import REFERENCE_MICRO, Chain, move, register, sell
 from goldtrace.db.models import LogHead, Lot
 from goldtrace.services import lots
 from goldtrace.services.context import Context
@@ -37,8 +37,8 @@ def in_transit_to_trader(session: Session, ctx: Context, chain: Chain) -> dict[s
         actor=chain.mine,
         lot_id=values["lot"],
         to=chain.trader,
-        price=85_000_000,
-        reference_price=85_000_000,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     return values
 

@@ -49,7 +49,14 @@ def register_mine(url: str) -> str:
     engine = make_engine(url)
     try:
         with Session(engine) as session, session.begin():
-            profile = OrgProfile(id="mina-sol", name="Minera Sol", kind="mine", region="Puno")
+            profile = OrgProfile(
+                id="mina-sol",
+                name="Minera Sol",
+                kind="mine",
+                region="Puno",
+                miners=12,
+                capacity_mg_month=1_000_000,
+            )
             organizations.register_org(session, Context(settings), actor="arm", profile=profile)
     finally:
         engine.dispose()

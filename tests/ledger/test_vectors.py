@@ -94,34 +94,35 @@ MINE_NAME_NFC_UTF8 = "c39175c3b16f61"
 BODY1 = (
     '{"actor":"arm","key":{"kid":"03396219237f75a6",'
     '"public":"JUO5L/EJVRFHatyDadtt3JM2ZaEZeN2hQE7hBmypVZ0="},'
-    '"occurred_at":"2026-01-15T12:00:02.000Z","org":{"country":"PE","id":"cecomip",'
-    '"kind":"mine","miners":120,"name":"Cooperativa Minera Ñuñoa","region":"Puno"},"prev":[],'
+    '"occurred_at":"2026-01-15T12:00:02.000Z",'
+    '"org":{"capacity_mg_month":9000000,"country":"PE","id":"cecomip","kind":"mine","miners":120,'
+    '"name":"Cooperativa Minera Ñuñoa","region":"Puno"},"prev":[],'
     '"type":"org.register","v":1}'
 )
 BODY1_HEX = (
     "7b226163746f72223a2261726d222c226b6579223a7b226b6964223a2230333339363231393233376637356136222c"
     "227075626c6963223a224a554f354c2f454a565246486174794461647474334a4d325a61455a654e32685145376842"
     "6d7970565a303d227d2c226f636375727265645f6174223a22323032362d30312d31355431323a30303a30322e3030"
-    "305a222c226f7267223a7b22636f756e747279223a225045222c226964223a226365636f6d6970222c226b696e6422"
-    "3a226d696e65222c226d696e657273223a3132302c226e616d65223a22436f6f7065726174697661204d696e657261"
-    "20c39175c3b16f61222c22726567696f6e223a2250756e6f227d2c2270726576223a5b5d2c2274797065223a226f72"
-    "672e7265676973746572222c2276223a317d"
+    "305a222c226f7267223a7b2263617061636974795f6d675f6d6f6e7468223a393030303030302c22636f756e747279"
+    "223a225045222c226964223a226365636f6d6970222c226b696e64223a226d696e65222c226d696e657273223a3132"
+    "302c226e616d65223a22436f6f7065726174697661204d696e65726120c39175c3b16f61222c22726567696f6e223a"
+    "2250756e6f227d2c2270726576223a5b5d2c2274797065223a226f72672e7265676973746572222c2276223a317d"
 )
-HASH1 = "ea70fc95dc490bee805616f34aa5c74565c14862496ce531ebe148b89260f299"
+HASH1 = "3a7500eb8a7daffb51bdbcecaff1fede3b22b652b5118069b8c3cd0721656638"
 SIGMSG1 = EVENT_SIGNATURE_CONTEXT_HEX + HASH1
-SIG1 = "wyyg2F2I4YdDA1F9B2I6RrFsjAsTHT7L6UxgrKdTpsFokUsz9vAXxndqVCFpTq2n8F4vN/MH61bjGEuno75uCg=="
+SIG1 = "Hm/as7pzF/pvk3MAlqo7vtmY4bQZdn07nLjLyhwpIO0a9heWZMTDrAlSkbDOFkL/cJKcU5B8KKekx2be6islBw=="
 LEAF1 = (
-    '{"event":"ea70fc95dc490bee805616f34aa5c74565c14862496ce531ebe148b89260f299",'
+    '{"event":"3a7500eb8a7daffb51bdbcecaff1fede3b22b652b5118069b8c3cd0721656638",'
     '"kid":"56475aa75463474c","origin":"goldtrace.example/log","seq":1,'
-    '"sig":"wyyg2F2I4YdDA1F9B2I6RrFsjAsTHT7L6UxgrKdTpsFokUsz9vAXxndqVCFpTq2n8F4vN/MH61bjGEuno75uCg==",'
+    '"sig":"Hm/as7pzF/pvk3MAlqo7vtmY4bQZdn07nLjLyhwpIO0a9heWZMTDrAlSkbDOFkL/cJKcU5B8KKekx2be6islBw==",'
     '"time":"2026-01-15T12:00:03.000Z","v":1}'
 )
-LEAF_HASH1 = "2fe114c18b3066813e79e08a5f9c7dc6063984d138d938850d6f457fef51bfe7"
+LEAF_HASH1 = "76f46fc018a7051c6ec1e1548a746b7af1aa2d01383872f9d961edd2f10e6873"
 
 # --- tree, checkpoint, note -----------------------------------------------------------------
-ROOT2 = "5ae6cbd1a1fcfef2edc1afc11d706f2f9bb7b84ea02e11d478f5a377fe0d93da"
-ROOT2_B64 = "WubL0aH8/vLtwa/BHXBvL5u3uE6gLhHUePWjd/4Nk9o="
-CHECKPOINT_TEXT = "goldtrace.example/log\n2\nWubL0aH8/vLtwa/BHXBvL5u3uE6gLhHUePWjd/4Nk9o=\n"
+ROOT2 = "36de4c2e39c3d819b8b0b799d641577782aa40332959d002849558d01c198c91"
+ROOT2_B64 = "Nt5MLjnD2Bm4sLeZ1kFXd4KqQDMpWdAChJVY0BwZjJE="
+CHECKPOINT_TEXT = "goldtrace.example/log\n2\nNt5MLjnD2Bm4sLeZ1kFXd4KqQDMpWdAChJVY0BwZjJE=\n"
 LOG_NOTE_KID = "3df80874"
 LOG_NOTE_KID_INPUT = (
     "676f6c6474726163652e6578616d706c652f6c6f670a01"
@@ -129,11 +130,11 @@ LOG_NOTE_KID_INPUT = (
 )
 LOG_NOTE_KID_SHA256 = "3df80874d9391a3191c3ce55537238a7270486202e868fd1abe4a8491265438b"
 CHECKPOINT_SIG = (
-    "wz2NMnGp6NLbGdVf7DNLY1NouSrpWe41hkN04QtzXRGuX9975E8BHwibt4bYLMGiT9g1bJ6DScRWaZr6+9LPDA=="
+    "qvdAPgtRDUSeqVucxHYznZ2VnA0SLwcVPZrrSEWLWJPs53NRVkVJmbw9DLqbyDaBWL4AXaNcHz1ojBLon0WICw=="
 )
 LOG_SIGNATURE_LINE = (
-    "— goldtrace.example/log PfgIdMM9jTJxqejS2xnVX+wzS2NTaLkq6VnuNYZDdOELc10Rrl/fe+RPAR8Im7eG2CzB"
-    "ok/YNWyeg0nEVmma+vvSzww=\n"
+    "— goldtrace.example/log PfgIdKr3QD4LUQ1EnqlbnMR2M52dlZwNEi8HFT2a60hFi1iT7OdzUVZFSZm8PQy6m8g2"
+    "gVi+AF2jXB89aIwS6J9FiAs=\n"
 )
 SIGNED_NOTE = CHECKPOINT_TEXT + "\n" + LOG_SIGNATURE_LINE
 LOG_VKEY = "goldtrace.example/log+3df80874+ASmsuuFBvMrwsi4alNNNC8c2HlJtC/4SyJeUvJMilm3X"
@@ -143,11 +144,11 @@ WITNESS_VKEY = "witness.example/w1+858ecd0c+BBdFU7RW3d/GkI7KscEB/mqyHiuqBhd5W31D
 COSIGNATURE_TIME_HEX = "000000006968d6fc"
 COSIGNED_MESSAGE = "cosignature/v1\ntime 1768478460\n" + CHECKPOINT_TEXT
 COSIGNATURE_SIG = (
-    "ejeIr5rRIQp00xZAHLsoteyZWAf1+g62YFNwHxoeK+QTK2EZF0Lj6/3mU/1sHTEBVbuytzkZY/O2v18pb3UvAA=="
+    "5mVlCCnPsASlSeHUOjiRFUT2EKAw9qwC5IH98upS4mfmwtrf50257RcNwGu9apybA6Gv+zSLz4DvdlfaYxJuDg=="
 )
 COSIGNATURE_LINE = (
-    "— witness.example/w1 hY7NDAAAAABpaNb8ejeIr5rRIQp00xZAHLsoteyZWAf1+g62YFNwHxoeK+QTK2EZF0Lj6/3m"
-    "U/1sHTEBVbuytzkZY/O2v18pb3UvAA==\n"
+    "— witness.example/w1 hY7NDAAAAABpaNb85mVlCCnPsASlSeHUOjiRFUT2EKAw9qwC5IH98upS4mfmwtrf50257Rc"
+    "NwGu9apybA6Gv+zSLz4DvdlfaYxJuDg==\n"
 )
 
 # --- custodial seal -------------------------------------------------------------------------
@@ -191,7 +192,12 @@ def _bodies(mine_name: str = MINE_NAME_NFD) -> list[dict[str, object]]:
         occurred_at=OCCURRED[1],
         fields={
             "org": OrgProfile(
-                id="cecomip", name=mine_name, kind="mine", region="Puno", miners=120
+                id="cecomip",
+                name=mine_name,
+                kind="mine",
+                region="Puno",
+                miners=120,
+                capacity_mg_month=9_000_000,
             ).as_json(),
             "key": _key_json(MINE_SEED),
         },

@@ -59,7 +59,9 @@ def test_sixteen_writers_end_with_a_gap_free_log_and_one_root(fresh_database_url
     with Session(engine) as session, session.begin():
         body = organizations.bootstrap(session, ctx)
         for mine in mines:
-            profile = OrgProfile(id=mine, name=mine, kind="mine", miners=5)
+            profile = OrgProfile(
+                id=mine, name=mine, kind="mine", miners=5, capacity_mg_month=500_000
+            )
             organizations.register_org(session, ctx, actor=body.id, profile=profile)
     start_size = 1 + WRITERS
 

@@ -103,7 +103,13 @@ def test_a_batch_lands_byte_for_byte_as_recorded(ledger: Session, ctx: Context, 
     drafts = []
     for i in range(count):
         public = public_bytes(Ed25519PrivateKey.generate())
-        profile = OrgProfile(id=f"batch-{i:02d}", name=f"Batch mine {i}", kind="mine", miners=3)
+        profile = OrgProfile(
+            id=f"batch-{i:02d}",
+            name=f"Batch mine {i}",
+            kind="mine",
+            miners=3,
+            capacity_mg_month=300_000,
+        )
         drafts.append(
             Draft(
                 type="org.register",

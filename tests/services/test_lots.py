@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from builders import Chain, certified_chain, move, register, sell
+from builders import (
+    REFERENCE_MICRO,
+    Chain,
+    certified_chain,
+    lima_today,
+    move,
+    recent,
+    register,
+    sell,
+)
 from goldtrace.db.models import Flag
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
@@ -65,13 +74,31 @@ def test_a_whole_chain_from_mine_to_piece_verifies(
 
 
 def test_capacity_window_refuses_laundering(ledger: Session, ctx: Context, chain: Chain) -> None:
-    register(ledger, ctx, chain.mine, mass_mg=8_000_000, fineness=10_000, day=date(2026, 10, 1))
+    # The first lot was produced 40 days ago and registered the next day: the second falls in its
+    # 30-day window by production date (19 days apart), the third in no window of it (35 and 39 days).
+    first = recent(40)
+    register(
+        ledger,
+        ctx,
+        chain.mine,
+        mass_mg=8_000_000,
+        fineness=10_000,
+        day=first,
+        registered_on=first + timedelta(days=1),
+    )
     with pytest.raises(RuleViolation) as err:
         register(
-            ledger, ctx, chain.mine, mass_mg=1_500_000, fineness=10_000, day=date(2026, 10, 20)
+            ledger,
+            ctx,
+            chain.mine,
+            mass_mg=1_500_000,
+            fineness=10_000,
+            day=first + timedelta(days=19),
         )
     assert err.value.code == "capacity_exceeded"
-    register(ledger, ctx, chain.mine, mass_mg=1_500_000, fineness=10_000, day=date(2026, 11, 5))
+    register(
+        ledger, ctx, chain.mine, mass_mg=1_500_000, fineness=10_000, day=first + timedelta(days=35)
+    )
     assert verify_ledger(ledger, ctx, workers=1).ok
 
 
@@ -81,20 +108,24 @@ def test_uncertified_and_non_ecological_registrations_are_refused(
     with pytest.raises(RuleViolation) as err:
         register(ledger, ctx, chain.mine, category="fairmined_ecological")
     assert err.value.code == "not_ecological"
+    # Production before the certificate starts (registered the next day, as it was then).
     with pytest.raises(RuleViolation) as err:
-        register(ledger, ctx, chain.mine, day=date(2019, 6, 1))
+        register(ledger, ctx, chain.mine, day=date(2019, 6, 1), registered_on=date(2019, 6, 2))
     assert err.value.code == "not_certified"
+    suspended = lima_today() - timedelta(days=10)
     registry.change_certification_status(
         ledger,
         ctx,
         actor=chain.body,
         number="FM-001",
         status="suspended",
-        effective_on=date(2026, 6, 1),
+        effective_on=suspended,
     )
-    register(ledger, ctx, chain.mine, day=date(2026, 5, 31))
-    with pytest.raises(RuleViolation):
-        register(ledger, ctx, chain.mine, day=date(2026, 6, 1))
+    before = suspended - timedelta(days=1)
+    register(ledger, ctx, chain.mine, day=before, registered_on=before)
+    with pytest.raises(RuleViolation) as err:
+        register(ledger, ctx, chain.mine, day=suspended, registered_on=suspended)
+    assert err.value.code == "not_certified"
 
 
 def test_custody_and_receipt_rules(ledger: Session, ctx: Context, chain: Chain) -> None:
@@ -109,14 +140,21 @@ def test_custody_and_receipt_rules(ledger: Session, ctx: Context, chain: Chain) 
             actor=chain.mine,
             lot_id=lot,
             to=chain.trader,
-            price=85,
-            reference_price=100,
+            price=85_000_000,
+            reference_price=REFERENCE_MICRO,
         )
     assert err.value.code == "price_below_minimum"
     with pytest.raises(PermissionDenied):
         lots.dispatch_lot(ledger, ctx, actor=chain.trader, lot_id=lot, to=chain.refiner)
+    # Exactly 95 % of the reference price is allowed.
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=lot, to=chain.trader, price=95, reference_price=100
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=lot,
+        to=chain.trader,
+        price=REFERENCE_MICRO * 95 // 100,
+        reference_price=REFERENCE_MICRO,
     )
     with pytest.raises(PermissionDenied):
         lots.receive_lot(ledger, ctx, actor=chain.refiner, lot_id=lot, mass_mg=1_000_000)
@@ -133,7 +171,13 @@ def test_void_restores_and_is_refused_once_built_upon(
 ) -> None:
     lot = register(ledger, ctx, chain.mine)
     first = lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=lot, to=chain.trader, price=100, reference_price=100
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=lot,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     lots.void_event(ledger, ctx, actor=chain.mine, seq=first.seq, reason="wrong buyer")
     assert lots.get_lot(ledger, lot).status == "active"

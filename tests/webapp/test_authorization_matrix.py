@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from builders import Chain, bearer, certified_chain, move, register
+from builders import REFERENCE_MICRO, Chain, bearer, certified_chain, move, register
 from goldtrace.db.models import Lot, SaleTerms
 from goldtrace.domain.events import SaleTerms as Terms
 from goldtrace.domain.organizations import OrgProfile
@@ -142,7 +142,7 @@ ENDPOINTS = [
         "dispatch",
         "POST",
         "/api/v1/lots/{lot}/dispatch",
-        {"to": "trader", "price_usd_per_g": "85.00", "reference_price_usd_per_g": "85.00"},
+        {"to": "trader", "price_usd_per_g": "90.00", "reference_price_usd_per_g": "90.00"},
         mine_lot,
         frozenset({"mine"}),
     ),
@@ -265,7 +265,8 @@ def test_a_list_shows_only_what_the_caller_holds_or_is_sent_unless_it_oversees(
         assert r.get_json()["error"]["code"] == "forbidden"
 
 
-PRICE, REFERENCE = 84_123_456, 86_654_321  # micro-USD per gram: digits no other field contains
+# Micro-USD per gram: digits no other field contains; the reference within 2 % of the recorded one.
+PRICE, REFERENCE = 86_123_456, 88_654_321
 
 
 @pytest.fixture
@@ -292,13 +293,13 @@ def sold_and_refined(ledger: Session, ctx: Context, chain: Chain) -> tuple[str, 
         lot_id=eco_lot,
         to=chain.trader,
         price=99_000_000,
-        reference_price=99_000_000,
+        reference_price=REFERENCE_MICRO,
     )
     return lot_id, written.seq
 
 
 def price_texts() -> list[str]:
-    return ["84.123456", "86.654321", str(PRICE), str(REFERENCE)]
+    return ["86.123456", "88.654321", str(PRICE), str(REFERENCE)]
 
 
 @pytest.mark.parametrize(
@@ -327,8 +328,8 @@ def test_sale_terms_only_for_seller_buyer_auditor_and_standard_body(
         assert shown["sale"] == {
             "seller": "cecomip",
             "buyer": "trader",
-            "price_usd_per_g": "84.123456",
-            "reference_price_usd_per_g": "86.654321",
+            "price_usd_per_g": "86.123456",
+            "reference_price_usd_per_g": "88.654321",
         }
     else:
         assert "sale" not in shown

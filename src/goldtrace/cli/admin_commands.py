@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
+from typing import BinaryIO
 
 import click
 from sqlalchemy import select
@@ -91,6 +93,12 @@ def _grams(value: str | None, name: str) -> int | None:
     "--capacity-g-month", default=None, help="Declared capacity, grams of fine gold a month."
 )
 @click.option("--committee", default=None, help="Name of the mine's premium committee.")
+@click.option(
+    "--pickers",
+    is_flag=True,
+    default=False,
+    help="The mine is an association of ore pickers: every lot names a registered member.",
+)
 def org_add(
     org_id: str,
     name: str,
@@ -102,8 +110,11 @@ def org_add(
     miners: int | None,
     capacity_g_month: str | None,
     committee: str | None,
+    pickers: bool,
 ) -> None:
-    """Register an organization (a ledger event by the standard body) with a custodial key."""
+    """Register an organization (a ledger event by the standard body) with a custodial key.
+
+    A mine needs --miners and --capacity-g-month: they bound what it may register."""
     if kind == "mine" and committee is None:
         committee = f"Comité del Premio de {name}"
     profile = OrgProfile(
@@ -117,6 +128,7 @@ def org_add(
         miners=miners,
         capacity_mg_month=_grams(capacity_g_month, "capacity_g_month"),
         committee=committee if kind == "mine" else None,
+        pickers=pickers,
     )
     with transaction() as (session, ctx):
         added = organizations.register_org(
@@ -196,6 +208,141 @@ def org_authorize(org_id: str, role: str, valid_from: str, valid_until: str) -> 
         )
         seq = row.seq
     click.echo(f"{org_id} authorized as {role} (event {seq})")
+
+
+@org.command("capacity")
+@click.option("--id", "org_id", required=True, help="The mine.")
+@click.option("--miners", required=True, type=click.IntRange(min=1))
+@click.option(
+    "--capacity-g-month", required=True, help="Declared capacity, grams of fine gold a month."
+)
+@click.option("--from", "effective_from", required=True, help="YYYY-MM-DD: in force from.")
+@click.option("--reason", required=True, help="Why (an audit, a REINFO declaration...).")
+@click.option(
+    "--evidence",
+    "evidence",
+    type=click.File("rb"),
+    default=None,
+    help="The document that backs the change: its SHA-256 goes into the ledger event.",
+)
+def org_capacity(
+    org_id: str,
+    miners: int,
+    capacity_g_month: str,
+    effective_from: str,
+    reason: str,
+    evidence: BinaryIO | None,
+) -> None:
+    """Change a mine's miners and monthly capacity from a date on (a standard-body ledger event)."""
+    digest = hashlib.sha256(evidence.read()).hexdigest() if evidence is not None else None
+    with transaction() as (session, ctx):
+        row = registry.change_capacity(
+            session,
+            ctx,
+            actor=organizations.standard_body_id(session),
+            org_id=org_id,
+            miners=miners,
+            capacity_mg_month=parse_mass(capacity_g_month, "capacity_g_month"),
+            effective_from=day_option(effective_from, "from"),
+            reason=reason,
+            evidence_sha256=digest,
+        )
+        seq = row.seq
+    click.echo(f"capacity of {org_id} from {effective_from}: {miners} miners (event {seq})")
+
+
+@org.command("late-registration")
+@click.option("--id", "org_id", required=True, help="The mine.")
+@click.option("--produced-from", required=True, help="YYYY-MM-DD")
+@click.option("--produced-until", required=True, help="YYYY-MM-DD")
+@click.option("--register-until", required=True, help="YYYY-MM-DD: last day to register it.")
+@click.option("--reason", required=True)
+def org_late_registration(
+    org_id: str, produced_from: str, produced_until: str, register_until: str, reason: str
+) -> None:
+    """Allow a mine, after review, to register the production of a period later than usual."""
+    with transaction() as (session, ctx):
+        row = registry.grant_late_registration(
+            session,
+            ctx,
+            actor=organizations.standard_body_id(session),
+            org_id=org_id,
+            produced_from=day_option(produced_from, "produced-from"),
+            produced_until=day_option(produced_until, "produced-until"),
+            register_until=day_option(register_until, "register-until"),
+            reason=reason,
+        )
+        seq = row.seq
+    click.echo(f"late registration allowed for {org_id} (event {seq})")
+
+
+@org.command("group")
+@click.option("--name", required=True, help="The group (e.g. the owner's name).")
+@click.option("--member", "members", multiple=True, required=True, help="An organization id.")
+@click.option("--reason", required=True, help="How the relation is known.")
+def org_group(name: str, members: tuple[str, ...], reason: str) -> None:
+    """Record that organizations belong to one group (the same owner)."""
+    with transaction() as (session, ctx):
+        rows = registry.record_group(
+            session,
+            ctx,
+            actor=organizations.standard_body_id(session),
+            name=name,
+            members=list(members),
+            reason=reason,
+        )
+    click.echo(f"group {name}: {len(rows)} member(s) added")
+
+
+@cli.group()
+def picker() -> None:
+    """The registry of ore pickers (pallaqueras) who sell through associations."""
+
+
+@picker.command("add")
+@click.option(
+    "--type", "id_type", default="DNI", show_default=True, type=click.Choice(["DNI", "CE"])
+)
+@click.option("--number", required=True, help="The national id number.")
+@click.option("--name", required=True)
+@click.option("--association", required=True, help="The association's organization id.")
+@click.option("--from", "valid_from", required=True, help="YYYY-MM-DD")
+@click.option("--until", "valid_until", default=None, help="YYYY-MM-DD (open if omitted)")
+def picker_add(
+    id_type: str,
+    number: str,
+    name: str,
+    association: str,
+    valid_from: str,
+    valid_until: str | None,
+) -> None:
+    """Register a picker as a member of an association of pickers."""
+    with transaction() as (session, ctx):
+        row = registry.register_picker(
+            session,
+            ctx,
+            actor=organizations.standard_body_id(session),
+            id_type=id_type,
+            number=number,
+            name=name,
+            association=association,
+            valid_from=day_option(valid_from, "from"),
+            valid_until=day_option(valid_until, "until") if valid_until else None,
+        )
+        person, seq = row.person_id, row.seq
+    click.echo(f"picker {person} registered with {association} (event {seq})")
+
+
+@picker.command("list")
+@click.option("--association", default=None)
+def picker_list(association: str | None) -> None:
+    """Print registered pickers: id, association, from, until, name."""
+    with transaction() as (session, _ctx):
+        for row in registry.list_pickers(session, association):
+            until = row.valid_until.isoformat() if row.valid_until else "-"
+            click.echo(
+                f"{row.person_id}\t{row.association_id}\t{row.valid_from}\t{until}\t{row.name}"
+            )
 
 
 @org.command("list")

@@ -64,8 +64,8 @@ def csv_tables(report: Report) -> dict[str, bytes]:
         + [[p["committee"], p["owed"], p["paid"], p["outstanding"]] for p in report.premiums]
     )
     tables["findings.csv"] = _table(
-        [["kind", "seq", "org", "lot", "detail"]]
-        + [[f.kind, f.seq, f.org, f.lot, f.detail] for f in report.findings]
+        [["kind", "seq", "org", "lot", "detail", "severity"]]
+        + [[f.kind, f.seq, f.org, f.lot, f.detail, f.severity] for f in report.findings]
     )
     tables["bar_weight_list.csv"] = _table(
         [["serial", "refiner", "gross_troy_oz", "assay", "fine_troy_oz", "year"]]

@@ -137,3 +137,10 @@ def review_flag(
     flag.review_outcome, flag.review_note = outcome, note
     session.flush()
     return flag
+
+
+def occurred_at(session: Session, flag: Flag) -> str:
+    """The instant of the event that raised ``flag``."""
+    event = session.get(Event, flag.seq)
+    assert event is not None
+    return event.occurred_at

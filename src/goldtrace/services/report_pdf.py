@@ -314,18 +314,24 @@ class _ReportPDF(FPDF):
             self.paragraph(_("No findings."))
             return
         kinds = {
-            "weight_discrepancy": _("Weight discrepancy at receipt"),
-            "in_transit_difference": _("Fine gold changed in transit"),
+            "weight_discrepancy": _("Received lighter than dispatched"),
+            "fine_gold_gain": _("Fine gold rose at a receipt or assay"),
+            "cumulative_gain": _("Gains since registration add up"),
+            "unattributed_gold": _("Gold that no mine registered"),
+            "repeated_gain_shipments": _("Repeated shipments that grow the lot"),
             "loss_above_tolerance": _("Loss above tolerance"),
+            "implausible_low_loss": _("Implausibly small loss"),
+            "possible_duplicate": _("Possible duplicate registration"),
             "mass_balance_difference": _("Mass balance difference"),
-            "assay_increase": _("Assay increase"),
             "voided_event": _("Voided event"),
             "capacity_exception": _("Capacity exception"),
         }
+        severities = {"high": _("high"), "review": _("review"), "info": _("information")}
         rows = []
         for f in self.report.findings:
             seq = "" if f.seq is None else str(f.seq)
-            rows.append([kinds.get(f.kind, f.kind), seq, self.org(f.org), f.lot or "—", f.detail])
+            kind = f"{kinds.get(f.kind, f.kind)} ({severities.get(f.severity, f.severity)})"
+            rows.append([kind, seq, self.org(f.org), f.lot or "—", f.detail])
         header = [_("Finding"), _("Event"), _("Organization"), _("Lot"), _("Detail")]
         self.grid(header, rows, (45, 16, 45, 32, 135), "LRLLL")
 

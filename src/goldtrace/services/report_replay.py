@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, LotEvent, Voided
 from goldtrace.domain.instants import day_in_period
-from goldtrace.domain.lots import OTHER_LOSS_PPM, RECEIPT_TOLERANCE_PPM, REFINING_LOSS_PPM
 from goldtrace.domain.quantities import fine_mg
 from goldtrace.services.seq_windows import seq_windows
 
@@ -102,6 +101,7 @@ class Finding:
     org: str | None
     lot: str | None
     detail: str
+    severity: str = "review"
 
 
 @dataclass(slots=True)
@@ -241,14 +241,11 @@ class Replay:
         elif kind == "lot.receive":
             lot_id = str(body["lot"])
             st = self.lots[lot_id]
-            sent_mass = st.mass_mg
             st.mass_mg = int(body["mass_mg"])
             if "fineness" in body:
                 st.fineness = int(body["fineness"])
             st.holder, st.active = self._name(actor), True
             self._flow(actor, st.category, "receipts", st.fine, lot_id, in_period)
-            if in_period and self.counted(lot_id):
-                self._receipt_findings(seq, actor, lot_id, sent_mass, st)
         elif kind == "lot.assay":
             lot_id = str(body["lot"])
             st = self.lots[lot_id]
@@ -280,28 +277,6 @@ class Replay:
             return
         self.orgs.update(parties)
 
-    def _receipt_findings(self, seq: int, actor: str, lot: str, sent: int, st: LotState) -> None:
-        if st.in_transit_fine != st.fine:
-            self.findings.append(
-                Finding(
-                    "in_transit_difference",
-                    seq,
-                    actor,
-                    lot,
-                    f"dispatched {st.in_transit_fine} mg fine, received {st.fine} mg fine",
-                )
-            )
-        if abs(st.mass_mg - sent) * 1_000_000 > sent * RECEIPT_TOLERANCE_PPM:
-            self.findings.append(
-                Finding(
-                    "weight_discrepancy",
-                    seq,
-                    actor,
-                    lot,
-                    f"dispatched {sent} mg, received {st.mass_mg} mg",
-                )
-            )
-
     def _transform(
         self, seq: int, body: dict[str, Any], actor: str, day: str, in_period: bool
     ) -> None:
@@ -317,22 +292,6 @@ class Replay:
             st = self._create(actor, day, out)
             fine_out += st.fine
             self._flow(actor, st.category, "transform_out", st.fine, str(out["id"]), in_period)
-        scoped = any(self.counted(i) for i in inputs)
-        if not (in_period and scoped):
-            return
-        loss = fine_in - fine_out
-        tolerance = REFINING_LOSS_PPM if body.get("kind") == "refine" else OTHER_LOSS_PPM
-        if loss * 1_000_000 > fine_in * tolerance:
-            self.findings.append(
-                Finding(
-                    "loss_above_tolerance",
-                    seq,
-                    actor,
-                    inputs[0],
-                    f"{body.get('kind')} lost {loss} of {fine_in} mg fine "
-                    f"(tolerance {tolerance / 10_000}%)",
-                )
-            )
 
     def _forget(self, lot_id: str) -> None:
         """Drop a consumed lot, keeping its line of the weight list if it is a bar."""

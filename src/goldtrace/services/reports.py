@@ -32,6 +32,7 @@ from goldtrace.services import premiums
 from goldtrace.services.report_replay import FLOWS as FLOWS
 from goldtrace.services.report_replay import Balance as Balance
 from goldtrace.services.report_replay import Finding as Finding
+from goldtrace.services.report_replay import Replay
 from goldtrace.services.report_replay import ReportScope as ReportScope
 from goldtrace.services.report_replay import lot_family as lot_family
 from goldtrace.services.report_replay import replay as replay
@@ -163,18 +164,35 @@ def _premiums(session: Session, orgs: set[str], until: date | None) -> list[dict
 
 
 def _stored_findings(
-    session: Session, scope: ReportScope, orgs: set[str], voided: dict[int, int]
+    session: Session, scope: ReportScope, orgs: set[str], ledger: Replay
 ) -> list[Finding]:
+    """The flags the rules raised when each event was written (one rule, one place: the report does
+    not judge the events again), for the scope and period; then the voided events."""
+    voided = ledger.voided
     found = []
     flags = session.execute(
-        select(Flag.seq, Flag.kind, Flag.org_id, Flag.lot_id, Flag.detail, Event.occurred_at)
+        select(
+            Flag.seq,
+            Flag.kind,
+            Flag.severity,
+            Flag.org_id,
+            Flag.lot_id,
+            Flag.detail,
+            Event.occurred_at,
+        )
         .join(Event, Event.seq == Flag.seq)
-        .where(Flag.kind.in_(("assay_increase",)))
-        .order_by(Flag.seq)
+        .where(Flag.kind != "voided_event")
+        .order_by(Flag.seq, Flag.id)
     )
     for row in flags:
-        if scope.in_period(row.occurred_at) and (scope.kind == "ledger" or row.org_id in orgs):
-            found.append(Finding(row.kind, row.seq, row.org_id, row.lot_id, row.detail))
+        if not scope.in_period(row.occurred_at) or row.seq in voided:
+            continue
+        if scope.kind == "lot" and not (row.lot_id is not None and ledger.counted(row.lot_id)):
+            continue
+        if scope.kind == "ledger" or row.org_id in orgs:
+            found.append(
+                Finding(row.kind, row.seq, row.org_id, row.lot_id, row.detail, row.severity)
+            )
     for target, void_seq in sorted(voided.items()):
         event = session.get(Event, target)
         if event is None or not scope.in_period(event.occurred_at):
@@ -218,7 +236,7 @@ def build_report(
     report.events = ledger.events
     report.organizations = _organizations(session, orgs, scope)
     report.premiums = _premiums(session, orgs, scope.until)
-    report.findings = ledger.findings + _stored_findings(session, scope, orgs, ledger.voided)
+    report.findings = ledger.findings + _stored_findings(session, scope, orgs, ledger)
     report.bars = ledger.bars()
     cp = latest_checkpoint(session)
     report.checkpoint = cp.note if cp is not None else None

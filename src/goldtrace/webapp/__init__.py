@@ -13,6 +13,7 @@ from goldtrace.webapp import (
     certificate_check,
     certificates_api,
     errors,
+    flags_api,
     i18n,
     openapi,
     pages,
@@ -68,6 +69,7 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(certificates_api.bp)
+    app.register_blueprint(flags_api.bp)
     app.register_blueprint(witness_api.bp)
     app.register_blueprint(verify_page.bp)
     app.register_blueprint(certificate_check.bp)

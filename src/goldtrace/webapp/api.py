@@ -39,9 +39,11 @@ def body(schema: Schema) -> dict[str, Any]:
 
 
 def lot_json(lot: Lot) -> dict[str, Any]:
-    """The public JSON of a lot (never prices)."""
+    """The public JSON of a lot (never prices). Shares are of the lot's fine gold: what no mine
+    registered is stated as ``unattributed_g`` and never rescaled into a mine's share."""
     origins: dict[str, int] = json.loads(lot.origins)
-    total = sum(origins.values())
+    fine = q.fine_mg(lot.mass_mg, lot.fineness)
+    unattributed = fine - sum(origins.values())
     return {
         "id": lot.id,
         "form": lot.form,
@@ -59,10 +61,12 @@ def lot_json(lot: Lot) -> dict[str, Any]:
             {
                 "mine": mine,
                 "fine_g": q.format_mass(mg),
-                "share": f"{mg / total:.4f}" if total else "0",
+                "share": f"{mg / fine:.4f}" if fine else "0",
             }
             for mine, mg in sorted(origins.items(), key=lambda item: -item[1])
         ],
+        "unattributed_g": q.format_mass(unattributed),
+        "unattributed_share": f"{unattributed / fine:.4f}" if fine else "0",
         "head": lot.head.hex(),
         "created_seq": lot.created_seq,
         "updated_seq": lot.updated_seq,
@@ -74,7 +78,16 @@ def _written(written: Written, status: int = 200) -> tuple[Response, int]:
     payload: dict[str, Any] = {
         "seq": written.seq,
         "hash": written.hash.hex(),
-        "flags": [{"kind": f.kind, "lot": f.lot, "detail": f.detail} for f in written.flags],
+        "flags": [
+            {
+                "kind": f.kind,
+                "severity": f.severity,
+                "lot": f.lot,
+                "detail": f.detail,
+                "figures": dict(f.figures),
+            }
+            for f in written.flags
+        ],
     }
     if len(written.lots) == 1:
         payload = {**lot_json(written.lots[0]), **payload}

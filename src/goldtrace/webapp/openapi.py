@@ -9,7 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, jsonify
 
 from goldtrace import __version__
-from goldtrace.webapp import certificates_api, schemas
+from goldtrace.webapp import certificates_api, flags_api, schemas
 
 bp = Blueprint("openapi", __name__)
 
@@ -33,6 +33,30 @@ def _param(name: str, where: str = "path", kind: str = "string") -> dict[str, An
 
 # (path, method, summary, request schema, response schema, status, parameters)
 _OPERATIONS: list[tuple[str, str, str, str | None, str, str, list[dict[str, Any]]]] = [
+    (
+        "/api/v1/flags",
+        "get",
+        "Flags for auditors and the standard body",
+        None,
+        "FlagsOut",
+        "200",
+        [
+            _param("status", "query"),
+            _param("severity", "query"),
+            _param("org", "query"),
+            _param("since", "query"),
+            _param("limit", "query", "integer"),
+        ],
+    ),
+    (
+        "/api/v1/flags/{flag_id}/review",
+        "post",
+        "An auditor or the standard body reviews a flag (a ledger event)",
+        "FlagReview",
+        "FlagOut",
+        "200",
+        [_param("flag_id", kind="integer")],
+    ),
     ("/api/v1/lots", "post", "A mine registers a lot", "LotCreate", "WriteOut", "201", []),
     (
         "/api/v1/lots",
@@ -230,6 +254,7 @@ def build_spec() -> dict[str, Any]:
     for name, schema in (
         ("IssueRequest", certificates_api.IssueRequest),
         ("RevokeRequest", certificates_api.RevokeRequest),
+        ("FlagReview", flags_api.ReviewRequest),
     ):
         spec.components.schema(name, schema=schema)
     for name in (
@@ -248,6 +273,8 @@ def build_spec() -> dict[str, Any]:
         "InvestmentIn",
         "ObligationOut",
         "CommitteeOut",
+        "FlagOut",
+        "FlagsOut",
     ):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict[str, Any]] = {}

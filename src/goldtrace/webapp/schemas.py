@@ -142,6 +142,8 @@ class LotOut(Schema):
     produced_on = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
     origins = fields.List(fields.Nested(Origin))
+    unattributed_g = fields.String()
+    unattributed_share = fields.String()
     head = fields.String()
     created_seq = fields.Integer()
     updated_seq = fields.Integer()
@@ -152,6 +154,24 @@ class WriteOut(Schema):
     hash = fields.String()
     lots = fields.List(fields.Nested(LotOut))
     flags = fields.List(fields.Dict())
+
+
+class FlagOut(Schema):
+    id = fields.Integer()
+    seq = fields.Integer()
+    kind = fields.String()
+    severity = fields.String(validate=validate.OneOf(("info", "review", "high")))
+    lot = fields.String(allow_none=True)
+    org = fields.String()
+    occurred_at = fields.String()
+    detail = fields.String()
+    figures = fields.Dict()
+    status = fields.String(validate=validate.OneOf(("open", "reviewed")))
+    review = fields.Dict()
+
+
+class FlagsOut(Schema):
+    flags = fields.List(fields.Nested(FlagOut))
 
 
 class ErrorOut(Schema):

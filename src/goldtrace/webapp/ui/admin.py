@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -103,6 +104,10 @@ class OrganizationForm(AdminForm):
         description=_l("Grams with up to 3 decimals, for example 1500.5."),
     )
     committee = StringField(_l("Premium committee"), validators=[Optional(), Length(max=200)])
+    pickers = BooleanField(
+        _l("Association of ore pickers (pallaqueras)"),
+        description=_l("Every lot then names a picker registered with the association."),
+    )
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields of a mine are required for mines and refused for anyone else."""
@@ -133,7 +138,63 @@ class OrganizationForm(AdminForm):
             miners=self.miners.data,
             capacity_mg_month=None if capacity is None else parse_mass(capacity, "capacity"),
             committee=_text(self.committee.data),
+            pickers=bool(self.pickers.data) and self.kind.data == "mine",
         )
+
+
+class CapacityForm(AdminForm):
+    service_fields: ClassVar[Mapping[str, str]] = {
+        "capacity_mg_month": "capacity",
+        "evidence_sha256": "evidence",
+    }
+
+    org = SelectField(_l("Mine"), validators=[InputRequired()])
+    miners = IntegerField(_l("Number of miners"), validators=[InputRequired(), NumberRange(min=1)])
+    capacity = StringField(
+        _l("Capacity (g of fine gold a month)"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("Grams with up to 3 decimals, for example 1500.5."),
+    )
+    effective_from = DateField(_l("In force from"), validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    evidence = StringField(
+        _l("Evidence (SHA-256)"),
+        validators=[Optional(), Length(max=64)],
+        description=_l("The SHA-256 of the REINFO declaration or audit report behind the change."),
+    )
+
+
+class PickerForm(AdminForm):
+    service_fields: ClassVar[Mapping[str, str]] = {"from": "valid_from", "until": "valid_until"}
+
+    id_type = SelectField(
+        _l("Identity document"),
+        choices=[SelectChoice("DNI", "DNI"), SelectChoice("CE", _l("Foreigner's card (CE)"))],
+        validators=[InputRequired()],
+    )
+    number = StringField(
+        _l("Document number"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("A DNI has 8 digits."),
+    )
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    association = SelectField(_l("Association"), validators=[InputRequired()])
+    valid_from = DateField(_l("Member from"), validators=[InputRequired()])
+    valid_until = DateField(_l("Member until"), validators=[Optional()])
+
+
+class GroupForm(AdminForm):
+    name = StringField(
+        _l("Group"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("For example the name of the common owner."),
+    )
+    members = StringField(
+        _l("Organizations"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("Identifiers separated by commas, for example mine-a, mine-b."),
+    )
+    reason = StringField(_l("How the relation is known"), validators=[DataRequired()])
 
 
 class CertificationForm(AdminForm):
@@ -195,16 +256,22 @@ class UserForm(AdminForm):
 
 @dataclass
 class AdminForms:
-    """The page's five forms, by the prefix their fields carry."""
+    """The page's forms, by the prefix their fields carry."""
 
     org: OrganizationForm
     cert: CertificationForm
     status: StatusForm
     auth: AuthorizationForm
     user: UserForm
+    capacity: CapacityForm
+    picker: PickerForm
+    group: GroupForm
 
 
 FORM_CLASSES: dict[str, type[AdminForm]] = {
+    "capacity": CapacityForm,
+    "picker": PickerForm,
+    "group": GroupForm,
     "org": OrganizationForm,
     "cert": CertificationForm,
     "status": StatusForm,
@@ -226,6 +293,10 @@ def _forms(bound: str | None = None) -> AdminForms:
         return [SelectChoice(o.id, f"{o.name} ({o.id})") for o in orgs if o.kind in kinds]
 
     made["cert"].org.choices = choices(("mine",))
+    made["capacity"].org.choices = choices(("mine",))
+    made["picker"].association.choices = [
+        SelectChoice(o.id, f"{o.name} ({o.id})") for o in orgs if o.kind == "mine" and o.pickers
+    ]
     made["auth"].org.choices = choices(("trader", "refiner", "jeweler"))
     # Grouped by kind, so that the role to pick is plain from the group.
     made["user"].org.choices = [
@@ -399,3 +470,87 @@ def admin_add_user() -> tuple[str, int] | Response:
         return str(_("User %(email)s created for %(org)s.", email=user.email, org=user.org_id))
 
     return _submit("user", add)
+
+
+@bp.post("/admin/capacity")
+@login_required
+def admin_capacity() -> tuple[str, int] | Response:
+    """Change a mine's miners and monthly capacity from a date on, with the reason and evidence."""
+
+    def change(form: CapacityForm) -> str:
+        row = registry.change_capacity(
+            db(),
+            ctx(),
+            actor=_standard_body(),
+            org_id=form.org.data,
+            miners=form.miners.data or 0,
+            capacity_mg_month=parse_mass((form.capacity.data or "").strip(), "capacity"),
+            effective_from=form.effective_from.data,
+            reason=form.reason.data or "",
+            evidence_sha256=_text(form.evidence.data),
+        )
+        return str(
+            _(
+                "Capacity of %(org)s from %(date)s recorded (ledger event %(seq)s).",
+                org=row.org_id,
+                date=day(row.effective_from),
+                seq=row.seq,
+            )
+        )
+
+    return _submit("capacity", change)
+
+
+@bp.post("/admin/pickers")
+@login_required
+def admin_add_picker() -> tuple[str, int] | Response:
+    """Register a picker with an association of pickers."""
+
+    def add(form: PickerForm) -> str:
+        row = registry.register_picker(
+            db(),
+            ctx(),
+            actor=_standard_body(),
+            id_type=form.id_type.data,
+            number=form.number.data or "",
+            name=form.name.data or "",
+            association=form.association.data,
+            valid_from=form.valid_from.data,
+            valid_until=form.valid_until.data,
+        )
+        return str(
+            _(
+                "Picker %(person)s registered with %(org)s (ledger event %(seq)s).",
+                person=row.person_id,
+                org=row.association_id,
+                seq=row.seq,
+            )
+        )
+
+    return _submit("picker", add)
+
+
+@bp.post("/admin/groups")
+@login_required
+def admin_group() -> tuple[str, int] | Response:
+    """Record that organizations belong to one group (the same owner)."""
+
+    def group(form: GroupForm) -> str:
+        members = [m.strip() for m in (form.members.data or "").split(",") if m.strip()]
+        rows = registry.record_group(
+            db(),
+            ctx(),
+            actor=_standard_body(),
+            name=form.name.data or "",
+            members=members,
+            reason=form.reason.data or "",
+        )
+        return str(
+            _(
+                "Group %(name)s: %(count)s organizations added.",
+                name=form.name.data,
+                count=len(rows),
+            )
+        )
+
+    return _submit("group", group)

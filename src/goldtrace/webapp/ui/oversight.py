@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import (
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -28,20 +27,19 @@ from goldtrace.db.models import (
     CertificationStatus,
     Checkpoint,
     Cosignature,
-    Event,
-    Flag,
     Organization,
     Witness,
 )
 from goldtrace.domain import certification as rules
 from goldtrace.domain.instants import format_instant
 from goldtrace.domain.organizations import KINDS
-from goldtrace.errors import NotFound
+from goldtrace.errors import GoldtraceError, NotFound
+from goldtrace.services import flags as flag_service
 from goldtrace.services import jobs, transparency, witnesses
 from goldtrace.webapp.request_state import ctx, db
 from goldtrace.webapp.security import login_required
 from goldtrace.webapp.ui import bp
-from goldtrace.webapp.ui.common import actor_of_kind, job_status_json
+from goldtrace.webapp.ui.common import actor_of_kind, job_status_json, refused
 
 OVERSEERS = ("auditor", "standard_body")
 FLAGS_SHOWN = 500
@@ -78,10 +76,24 @@ AUTH_ROLE_LABELS: dict[str, Any] = {
     "licensee": _l("Licensee"),
 }
 FLAG_LABELS: dict[str, Any] = {
-    "weight_discrepancy": _l("Weight discrepancy at receipt"),
+    "weight_discrepancy": _l("Received lighter than dispatched"),
+    "fine_gold_gain": _l("Fine gold rose at a receipt or assay"),
+    "cumulative_gain": _l("Gains since registration add up"),
+    "unattributed_gold": _l("Gold that no mine registered"),
+    "repeated_gain_shipments": _l("Repeated shipments that grow the lot"),
     "loss_above_tolerance": _l("Loss above tolerance"),
+    "implausible_low_loss": _l("Implausibly small loss"),
+    "possible_duplicate": _l("Possible duplicate registration"),
     "voided_event": _l("Voided event"),
-    "assay_increase": _l("Assay raised the fineness"),
+}
+SEVERITY_LABELS: dict[str, Any] = {
+    "high": _l("high"),
+    "review": _l("review"),
+    "info": _l("information"),
+}
+OUTCOME_LABELS: dict[str, Any] = {
+    "cleared": _l("cleared: explained, nothing wrong"),
+    "confirmed": _l("confirmed: a problem to act on"),
 }
 LABELS = {
     "kind": KIND_LABELS,
@@ -90,6 +102,8 @@ LABELS = {
     "cert_state": CERT_STATE_LABELS,
     "auth_role": AUTH_ROLE_LABELS,
     "flag": FLAG_LABELS,
+    "severity": SEVERITY_LABELS,
+    "outcome": OUTCOME_LABELS,
 }
 
 
@@ -281,24 +295,25 @@ def verify_status(job_id: str) -> tuple[Response, int]:
 @bp.get("/flags")
 @login_required
 def flags() -> str:
-    """Flags to review (or reviewed, or all), newest first, with lot, organization and event."""
-    actor_of_kind(*OVERSEERS)
+    """Flags to review (or reviewed, or all), newest first, high severity first in each event."""
+    actor = actor_of_kind(*OVERSEERS)
     show = _show(request.args.get("show"))
-    query = (
-        select(Flag, Organization.name, Event.occurred_at)
-        .join(Organization, Organization.id == Flag.org_id)
-        .join(Event, Event.seq == Flag.seq)
-        .order_by(Flag.seq.desc(), Flag.id.desc())
-        .limit(FLAGS_SHOWN + 1)
+    severity = request.args.get("severity")
+    query = flag_service.FlagQuery(
+        status=show,
+        severity=severity if severity in SEVERITY_LABELS else None,
+        limit=FLAGS_SHOWN + 1,
     )
-    if show != "all":
-        query = query.where(Flag.reviewed.is_(show == "reviewed"))
-    rows = db().execute(query).all()
+    session = db()
+    found = flag_service.list_flags(session, actor, query)
+    names = dict(session.execute(select(Organization.id, Organization.name)).tuples().all())
+    rows = [(flag, names.get(flag.org_id, flag.org_id), at) for flag, at in found]
     return render_template(
         "oversight/flags.html",
         rows=rows[:FLAGS_SHOWN],
         more=len(rows) > FLAGS_SHOWN,
         show=show,
+        severity=query.severity,
         labels=LABELS,
         lot_links="ui.lot_detail" in current_app.view_functions,
     )
@@ -306,17 +321,25 @@ def flags() -> str:
 
 @bp.post("/flags/<int:flag_id>/review")
 @login_required
-def flag_review(flag_id: int) -> Response:
-    """Mark a flag reviewed (an auditor or the standard body looked at it) and go back to the list."""
-    actor_of_kind(*OVERSEERS)
+def flag_review(flag_id: int) -> Response | tuple[str, int]:
+    """Review a flag (a ledger event naming the reviewer, the outcome and a note), then go back."""
+    actor = actor_of_kind(*OVERSEERS)
     session = db()
-    flag = session.get(Flag, flag_id)
-    if flag is None:
-        abort(404)
-    flag.reviewed = True
-    session.commit()
-    flash(_("Flag %(id)s marked as reviewed.", id=flag_id), "ok")
     show = _show(request.form.get("show"))
+    try:
+        flag_service.review_flag(
+            session,
+            ctx(),
+            actor=actor,
+            flag_id=flag_id,
+            outcome=request.form.get("outcome", ""),
+            note=request.form.get("note", ""),
+        )
+    except GoldtraceError as exc:
+        refused(exc)
+        return redirect(url_for("ui.flags", show=show))  # type: ignore[return-value]
+    session.commit()
+    flash(_("Flag %(id)s reviewed.", id=flag_id), "ok")
     return redirect(url_for("ui.flags", show=show))  # type: ignore[return-value]
 
 
