@@ -168,8 +168,9 @@ def build(world: World, *, mines: int, pickers: int, scale: float) -> Chain:
         kind="mine",
         region="Puno",
         ruc=ruc("20", 64_000_000),
-        miners=pickers,
-        capacity_mg_month=pickers * PICKER_CEILING_MG,
+        # Its members, and the ten the attacks register later: each may sell 66 g a month.
+        miners=pickers + 10,
+        capacity_mg_month=(pickers + 10) * PICKER_CEILING_MG,
         committee="Comité de Prima de las Pallaqueras",
         pickers=True,
     )
