@@ -251,6 +251,7 @@ def _capacity(world: World, buyer: str) -> Plan:
 
     # A careful launderer never registers two look-alike lots: each lot is a little lighter.
     inflated = rogue_mine(world, "inflada", miners=400, capacity_g=47_500)
+    world.suspects[inflated] = "1 inflated capacity (400 miners)"
     # It really has 30 miners at 2 g a day: 480 g in eight days of the 11 kg it registers.
     plan += [
         (
@@ -263,6 +264,7 @@ def _capacity(world: World, buyer: str) -> Plan:
     ]
 
     topped = rogue_mine(world, "al-tope", miners=120, capacity_g=13_500)
+    world.suspects[topped] = "1 just under capacity every month"
     # Every ten days a third of 99 % of its capacity, of which half its capacity is real production.
     lot, honest = 13_500_000 * 99 // 300, 13_500_000 // 2 // 3
     plan += [
@@ -274,6 +276,7 @@ def _capacity(world: World, buyer: str) -> Plan:
     ]
 
     related = [rogue_mine(world, f"grupo-{k}", miners=90, capacity_g=10_000) for k in range(1, 6)]
+    world.suspects |= dict.fromkeys(related, "1 related mines, each under its cap")
     world.call(
         registry.record_group,
         actor=world.body,
@@ -285,7 +288,7 @@ def _capacity(world: World, buyer: str) -> Plan:
     plan += [
         (
             200 + 30 * month,
-            _varied(world, "1 related mines, each under its cap", 9_000_000, 0, m, buyer),
+            _varied(world, "1 related mines, each under its cap", 9_500_000, 0, m, buyer),
         )
         for month in range(3)
         for m in related[1:]
@@ -468,6 +471,7 @@ def _pickers(world: World, chain: Chain) -> Plan:
         register_picker(world, 41_900_001 + k, f"Pallaquera al tope {k + 1}", assoc)
         for k in range(5)
     ]
+    world.suspects |= dict.fromkeys(at_ceiling, "3 pickers at the ceiling every month")
     # She really picks about 15 g a month; she registers 62-65 g, every month.
     plan += [
         (
@@ -537,6 +541,7 @@ def _duplicates(world: World, buyer: str) -> Plan:
     """The same production registered again: same reference, a new one, or 1 mg lighter too."""
     plan: Plan = []
     mine = rogue_mine(world, "duplicada", miners=100, capacity_g=11_000)
+    world.suspects[mine] = "6 same production twice (1 mg lighter)"
 
     def twice(label: str, mass: int) -> None:
         reference = f"{mine}-{world.today.isoformat()}"

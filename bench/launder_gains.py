@@ -52,6 +52,15 @@ def prepare(world: World, chain: Chain) -> Plan:
 
         plan.append((offset, step))
 
+    world.suspects[r[2]] = "6 refining with 0.1 % loss (topped up)"
+    world.suspects[f"{t[6]} -> {r[1]}"] = "7 +0.099 % once on each of many lots"
+    world.suspects[r[0]] = "6 refining with 0 % loss (topped up)"
+    for a, b, method in (
+        (t[2], t[3], "7 +0.099 % receipts, 40 times"),
+        (t[4], t[5], "7 gain, split, gain again"),
+        (t[1], t[5], "7 one receipt 2 % heavier"),
+    ):
+        world.suspects |= {f"{a} -> {b}": method, f"{b} -> {a}": method}
     for k in range(6):
         on(30 + 50 * k, [t[0], r[0]], 5_000_000, lambda i: _refine_without_loss(world, r[0], i))
         on(32 + 50 * k, [t[0], r[2]], 5_000_000, lambda i: _refine_at_floor(world, r[2], i))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 import launder_attacks
 import launder_gains
+import launder_signals
 import launder_table
 import launder_year
 from goldtrace.config import Settings, sqlite_url
@@ -87,12 +88,22 @@ def main(argv: list[str] | None = None) -> int:
                 table = launder_table.rows(
                     world.attempts, launder_attacks.labels(), launder_attacks.first_mile()
                 )
+                with session.begin():
+                    found = launder_signals.signals(world)
         finally:
             engine.dispose()
     elapsed = time.perf_counter() - started
-    print(
-        launder_table.markdown(table, world) if args.markdown else launder_table.text(table, world)
-    )
+    if args.markdown:
+        print(
+            launder_table.markdown(table, world),
+            "",
+            launder_table.signals_markdown(found, world),
+            sep="\n",
+        )
+    else:
+        print(
+            launder_table.text(table, world), "", launder_table.signals_text(found, world), sep="\n"
+        )
     print()
     print(
         f"seed {args.seed}, {args.mines} mines, year from {start} to {start + timedelta(days=DAYS - 1)}, "

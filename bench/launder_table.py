@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from launder_signals import Signal
 from launder_world import Attempt, World
 
 OUTCOMES = ("refused", "high", "review", "silent")
@@ -206,3 +207,37 @@ def _verdict(table: Sequence[Row], world: World) -> list[str]:
         f"Target 2, at most {LEGIT_TARGET:.0%} of legitimate events flagged: {legit} "
         f"({both.legit_share:.2%}).",
     ]
+
+
+def _pointed(signal: Signal, world: World) -> tuple[str, str]:
+    methods = sorted({world.suspects[h] for h in signal.hits if h in world.suspects})
+    others = sorted(
+        h for h in signal.hits if h not in world.suspects and not h.startswith("rogue-")
+    )
+    attackers = sorted(h for h in signal.hits if h not in world.suspects and h.startswith("rogue-"))
+    caught = "; ".join(methods) or "-"
+    if attackers:
+        caught += f" (and {len(attackers)} other attackers)"
+    legit = f"{len(others)}" + (f": {', '.join(others[:4])}" if others else "")
+    return caught, legit + (" ..." if len(others) > 4 else "")
+
+
+def signals_text(found: Sequence[Signal], world: World) -> str:
+    """The risk signals, plain text: whom each points at among the attackers and the rest."""
+    out = ["Risk signals over the year (computed from the ledger by the simulator):"]
+    for signal in found:
+        caught, legit = _pointed(signal, world)
+        out.append(f"- {signal.name} ({signal.rule}): attackers: {caught}; legitimate: {legit}")
+    return "\n".join(out)
+
+
+def signals_markdown(found: Sequence[Signal], world: World) -> str:
+    """The risk signals as a Markdown table."""
+    out = [
+        "| signal | raised when | attack methods it points at | legitimate organizations it points at |",
+        "|---|---|---|---|",
+    ]
+    for signal in found:
+        caught, legit = _pointed(signal, world)
+        out.append(f"| {signal.name} | {signal.rule} | {caught} | {legit} |")
+    return "\n".join(out)

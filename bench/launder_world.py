@@ -80,6 +80,8 @@ class World:
     legit_refused: Counter[str] = field(default_factory=Counter)
     setup_refused: Counter[str] = field(default_factory=Counter)
     refusal_examples: dict[str, str] = field(default_factory=dict)
+    # The organizations, pickers and pairs an attack works through, by method, for the risk signals.
+    suspects: dict[str, str] = field(default_factory=dict)
     serial: int = 0
     log_events: int = 0
     # The lot operations' results since the current attempt began, for the flags they returned.
