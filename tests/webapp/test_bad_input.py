@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from builders import FAR_FUTURE, FAR_PAST, Chain, bearer, certified_chain, register
+from builders import (
+    FAR_FUTURE,
+    FAR_PAST,
+    Chain,
+    bearer,
+    certified_chain,
+    lima_today,
+    recent,
+    register,
+)
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services import lots, organizations, registry
@@ -77,8 +86,44 @@ def unlicensed_trader(session: Session, ctx: Context, chain: Chain) -> dict[str,
 
 def half_capacity_used(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
     """The mine (declared 9 kg fine a month) has registered 5 kg of fine gold this month."""
-    register(session, ctx, chain.mine, mass_mg=5_000_000, fineness=10_000, day=date(2026, 11, 1))
+    register(session, ctx, chain.mine, mass_mg=5_000_000, fineness=10_000, day=recent(5))
     return {}
+
+
+def certified_mine(
+    session: Session, ctx: Context, chain: Chain, org_id: str, valid_from: date, valid_until: date
+) -> None:
+    """A mine certified Fairmined from ``valid_from`` to ``valid_until``."""
+    organizations.register_org(
+        session,
+        ctx,
+        actor=chain.body,
+        profile=OrgProfile(
+            id=org_id, name=org_id.title(), kind="mine", miners=20, capacity_mg_month=10**7
+        ),
+    )
+    registry.record_certification(
+        session,
+        ctx,
+        actor=chain.body,
+        org_id=org_id,
+        category="fairmined",
+        number=f"FM-{org_id.upper()}",
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def certified_last_week(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
+    """A mine certified only from five days ago: the lot (produced ten days ago) predates it."""
+    certified_mine(session, ctx, chain, "mina-nueva", lima_today() - timedelta(days=5), FAR_FUTURE)
+    return {"produced_on": recent(10).isoformat()}
+
+
+def certificate_ended(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
+    """A mine whose certificate ended five days ago: the lot (produced three days ago) is after it."""
+    certified_mine(session, ctx, chain, "mina-vieja", FAR_PAST, lima_today() - timedelta(days=5))
+    return {"produced_on": recent(3).isoformat()}
 
 
 def small_mine(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
@@ -104,20 +149,62 @@ def small_mine(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
     return {}
 
 
+PICKER = "41000002"
+
+
+def pickers_association(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
+    """A certified association of pickers with one registered picker, PICKER."""
+    organizations.register_org(
+        session,
+        ctx,
+        actor=chain.body,
+        profile=OrgProfile(
+            id="pallay",
+            name="Asociación de Pallaqueras",
+            kind="mine",
+            miners=40,
+            capacity_mg_month=10**7,
+            pickers=True,
+        ),
+    )
+    registry.record_certification(
+        session,
+        ctx,
+        actor=chain.body,
+        org_id="pallay",
+        category="fairmined",
+        number="FM-PALLAY",
+        valid_from=FAR_PAST,
+        valid_until=FAR_FUTURE,
+    )
+    registry.register_picker(
+        session,
+        ctx,
+        actor=chain.body,
+        id_type="DNI",
+        number=PICKER,
+        name="Rosa Quispe",
+        association="pallay",
+        valid_from=FAR_PAST,
+    )
+    return {}
+
+
 def picker_sold_40g(session: Session, ctx: Context, chain: Chain) -> dict[str, str]:
-    """Picker DNI-1 sold 40 g of fine gold through the mine on 2026-11-01."""
+    """PICKER sold 40 g of fine gold through her association five days ago."""
+    values = pickers_association(session, ctx, chain)
     lots.register_lot(
         session,
         ctx,
-        actor=chain.mine,
+        actor="pallay",
         form="ore",
         mass_mg=40_000,
         fineness=10_000,
         category="fairmined",
-        produced_on=date(2026, 11, 1),
-        picker="DNI-1",
+        produced_on=recent(5),
+        picker=PICKER,
     )
-    return {}
+    return values
 
 
 @dataclass(frozen=True)
@@ -127,7 +214,9 @@ class Case:
     id: str
     method: str
     path: str
-    body: Any  # a JSON-able value (placeholders {lot}/{seq} filled in), bytes sent raw, or None
+    # A JSON-able value (placeholders {lot}/{seq}, and {produced_on}: three days ago in Peru unless
+    # the setup says otherwise, filled in), bytes sent raw, or None.
+    body: Any
     status: int
     code: str | None  # None where the code is not a stable part of the contract
     actor: str = "cecomip"
@@ -139,9 +228,10 @@ LOT = {
     "mass_g": "1000.000",
     "fineness": "900",
     "category": "fairmined",
-    "produced_on": "2026-11-10",
+    "produced_on": "{produced_on}",
 }
-PRICES = {"price_usd_per_g": "85.00", "reference_price_usd_per_g": "85.00"}
+# The reference price the chain's standard body recorded (USD 90 a gram).
+PRICES = {"price_usd_per_g": "90.00", "reference_price_usd_per_g": "90.00"}
 REFINE = {"kind": "refine", "inputs": ["{lot}"]}
 
 
@@ -677,17 +767,21 @@ CASES = [
         "not certified at the production date",
         "POST",
         LOTS,
-        lot_with(produced_on="2019-12-31"),
+        LOT,
         422,
         "not_certified",
+        actor="mina-nueva",
+        setup=certified_last_week,
     ),
     case(
         "not certified after the certificate ends",
         "POST",
         LOTS,
-        lot_with(produced_on="2031-01-01"),
+        LOT,
         422,
         "not_certified",
+        actor="mina-vieja",
+        setup=certificate_ended,
     ),
     case(
         "ecological from a non-ecological mine",
@@ -721,17 +815,20 @@ CASES = [
         "66 g picker ceiling in one lot",
         "POST",
         LOTS,
-        lot_with(mass_g="66.001", fineness="1000", picker="DNI-1"),
+        lot_with(mass_g="66.001", fineness="1000", picker=PICKER),
         422,
         "picker_limit_exceeded",
+        actor="pallay",
+        setup=pickers_association,
     ),
     case(
         "66 g picker ceiling over 30 days",
         "POST",
         LOTS,
-        lot_with(mass_g="26.001", fineness="1000", picker="DNI-1"),
+        lot_with(mass_g="26.001", fineness="1000", picker=PICKER),
         422,
         "picker_limit_exceeded",
+        actor="pallay",
         setup=picker_sold_40g,
     ),
     # --- rules at dispatch ---------------------------------------------------------------------
@@ -754,10 +851,11 @@ CASES = [
         setup=mine_lot,
     ),
     case(
-        "first sale with only the price",
+        # (Only the price is enough: the reference defaults to the one recorded for the sale date.)
+        "first sale with only the reference price",
         "POST",
         DISPATCH,
-        {"to": "trader", "price_usd_per_g": "85.00"},
+        {"to": "trader", "reference_price_usd_per_g": "90.00"},
         400,
         "price_required",
         setup=mine_lot,
@@ -766,7 +864,7 @@ CASES = [
         "price below 95 % of reference",
         "POST",
         DISPATCH,
-        {"to": "trader", "price_usd_per_g": "80.74", "reference_price_usd_per_g": "85.00"},
+        {"to": "trader", "price_usd_per_g": "85.49", "reference_price_usd_per_g": "90.00"},
         422,
         "price_below_minimum",
         setup=mine_lot,
@@ -775,7 +873,7 @@ CASES = [
         "price zero",
         "POST",
         DISPATCH,
-        {"to": "trader", "price_usd_per_g": "0", "reference_price_usd_per_g": "85.00"},
+        {"to": "trader", "price_usd_per_g": "0", "reference_price_usd_per_g": "90.00"},
         400,
         "invalid_input",
         setup=mine_lot,
@@ -784,7 +882,7 @@ CASES = [
         "price as JSON number",
         "POST",
         DISPATCH,
-        {"to": "trader", "price_usd_per_g": 85, "reference_price_usd_per_g": "85.00"},
+        {"to": "trader", "price_usd_per_g": 90, "reference_price_usd_per_g": "90.00"},
         400,
         "invalid_input",
         setup=mine_lot,
@@ -858,7 +956,7 @@ def test_bad_input_is_refused_and_writes_nothing(
     client: FlaskClient, ledger: Session, ctx: Context, bad: Case
 ) -> None:
     chain = certified_chain(ledger, ctx)
-    values = bad.setup(ledger, ctx, chain)
+    values = {"produced_on": recent().isoformat(), **bad.setup(ledger, ctx, chain)}
     headers = bearer(ledger, bad.actor, "standard_body" if bad.actor == chain.body else "operator")
     ledger.flush()
     before = state(ledger)

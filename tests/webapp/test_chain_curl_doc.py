@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from builders import FAR_FUTURE, FAR_PAST, bearer
+from builders import FAR_FUTURE, FAR_PAST, bearer, recent
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.services import organizations, premiums, registry
 from goldtrace.services.context import Context
@@ -42,6 +42,10 @@ def h(ledger: Session, ctx: Context) -> dict[str, dict[str, str]]:
     """The guide's organizations (as `goldtrace org add/certify/authorize` makes them) and tokens."""
     premiums.seed_rates(ledger, ctx)  # what `goldtrace init-db` does after the genesis event
     body = organizations.standard_body_id(ledger)
+    # `goldtrace premium reference-price`: USD 2,674.90 a troy ounce, the guide's USD 86.00 a gram.
+    premiums.record_reference_price(
+        ledger, ctx, actor=body, day=FAR_PAST, cents_per_troy_oz=267_490
+    )
     profiles = [
         OrgProfile(
             id="cecomip",
@@ -119,7 +123,7 @@ def test_the_guides_chain_gives_the_guides_figures(
             "mass_g": "1250.125",
             "fineness": "912.5",
             "category": "fairmined",
-            "produced_on": "2026-11-02",
+            "produced_on": recent(20).isoformat(),
             "reference": "CEC-2026-118",
         },
     )
@@ -222,14 +226,14 @@ def test_the_guides_chain_gives_the_guides_figures(
     refused("GET", "/lots", {}, None, "unauthenticated")
     refused("GET", "/lots", {"Authorization": "Bearer gt_made-up"}, None, "invalid_token")
     register = {"form": "dore", "fineness": "912.5", "category": "fairmined"}
-    register["produced_on"] = "2026-11-21"
+    register["produced_on"] = recent(1).isoformat()
     refused("POST", "/lots", mine, {**register, "mass_g": 1250.125}, "float_not_allowed")
     refused("POST", "/lots", mine, {**register, "mass_g": "1250.1255"}, "invalid_input")
     second = ok(
         "POST",
         "/lots",
         mine,
-        {**register, "mass_g": "310.000", "fineness": "880", "produced_on": "2026-11-20"},
+        {**register, "mass_g": "310.000", "fineness": "880", "produced_on": recent(2).isoformat()},
     )
     prices = {"price_usd_per_g": "80.00", "reference_price_usd_per_g": "86.00"}
     refused(
@@ -304,7 +308,7 @@ def test_provenance_speaks_per_mille_like_the_rest_of_the_api(
             "mass_g": "100.000",
             "fineness": "912.5",
             "category": "fairmined",
-            "produced_on": "2026-11-02",
+            "produced_on": recent().isoformat(),
         },
         headers=mine,
     ).get_json()

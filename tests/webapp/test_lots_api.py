@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from builders import Chain, bearer, certified_chain
+from builders import Chain, bearer, certified_chain, recent
 from goldtrace.services.context import Context
 from goldtrace.services.verify import verify_ledger
 
@@ -32,7 +32,7 @@ def test_a_chain_over_http(
             "mass_g": "1234.567",
             "fineness": "912.5",
             "category": "fairmined",
-            "produced_on": "2026-11-01",
+            "produced_on": recent().isoformat(),
             "reference": "CEC-1",
         },
         headers=mine,
@@ -46,14 +46,14 @@ def test_a_chain_over_http(
 
     r = client.post(
         f"/api/v1/lots/{lot_id}/dispatch",
-        json={"to": chain.trader, "price_usd_per_g": "84.00", "reference_price_usd_per_g": "85.00"},
+        json={"to": chain.trader, "price_usd_per_g": "86.00", "reference_price_usd_per_g": "90.00"},
         headers=mine,
     )
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["status"] == "in_transit"
     assert client.get(f"/api/v1/lots/{lot_id}", headers=outsider).status_code == 404
     seen_by_trader = client.get(f"/api/v1/lots/{lot_id}", headers=trader).get_json()
-    assert seen_by_trader["sale"]["price_usd_per_g"] == "84.00"
+    assert seen_by_trader["sale"]["price_usd_per_g"] == "86.00"
 
     r = client.post(f"/api/v1/lots/{lot_id}/receive", json={"mass_g": "1234.000"}, headers=trader)
     assert r.status_code == 200, r.get_json()

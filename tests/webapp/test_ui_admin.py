@@ -31,7 +31,7 @@ NEW_MINE = {
     "org-kind": "mine",
     "org-region": "Arequipa",
     "org-country": "PE",
-    "org-ruc": "20455950251",
+    "org-ruc": "20455950253",
     "org-reinfo": "REINFO-0042",
     "org-miners": "120",
     "org-capacity": "15000.5",
@@ -111,7 +111,7 @@ def test_adding_an_organization_writes_its_registration_event(
     assert org is not None
     assert (org.kind, org.ruc, org.reinfo, org.miners) == (
         "mine",
-        "20455950251",
+        "20455950253",
         "REINFO-0042",
         120,
     )
@@ -202,7 +202,8 @@ DATES = {"valid_from": "2026-01-01", "valid_until": "2026-12-31"}
         (
             "/admin/organizations",
             {**NEW_MINE, "org-ruc": "12345"},
-            ("Some fields are not valid.", "Check this value."),
+            # The RUC rule's own message (bad_ruc has no plain sentence of its own yet).
+            ("is not a valid RUC", "Check this value."),
             'value="12345"',
         ),
         (

@@ -104,7 +104,7 @@ def test_organizations_show_identifiers_capacity_and_certification_history(
             name="MACDESA",
             kind="mine",
             region="Arequipa",
-            ruc="20455950251",
+            ruc="20455950253",
             reinfo="REINFO-0042",
             miners=10,
             capacity_mg_month=2_000_000,
@@ -135,7 +135,7 @@ def test_organizations_show_identifiers_capacity_and_certification_history(
     section = page[page.index('id="org-macdesa"') :]
     for text in (
         "Arequipa",
-        "20455950251",
+        "20455950253",
         "REINFO-0042",
         "Comité del Premio de MACDESA",
         "2,000.000",  # the declared capacity in grams
@@ -171,14 +171,21 @@ def test_flags_list_and_review(
     flag = ledger.execute(select(Flag).where(Flag.lot_id == lot_id)).scalar_one()
     token = log_in(client, "standard_body")
     page = client.get("/flags").get_data(as_text=True)
-    for text in ("Weight discrepancy at receipt", lot_id, "Trader", str(flag.seq), flag.detail):
+    for text in ("Received lighter than dispatched", lot_id, "Trader", str(flag.seq), flag.detail):
         assert text in page, text
-    response = client.post(f"/flags/{flag.id}/review", data={"csrf_token": token, "show": "open"})
+    assert flag.severity == "review"
+    # A review states its outcome and what was found (a ledger event naming the reviewer).
+    note = "The trader's scale was recalibrated."
+    response = client.post(
+        f"/flags/{flag.id}/review",
+        data={"csrf_token": token, "show": "open", "outcome": "cleared", "note": note},
+    )
     assert response.status_code == 302
     ledger.expire_all()
     assert ledger.get(Flag, flag.id).reviewed  # type: ignore[union-attr]
     assert lot_id not in client.get("/flags").get_data(as_text=True)
-    assert lot_id in client.get("/flags?show=reviewed").get_data(as_text=True)
+    reviewed = client.get("/flags?show=reviewed").get_data(as_text=True)
+    assert lot_id in reviewed and "recalibrated" in reviewed
     assert client.post("/flags/999999/review", data={"csrf_token": token}).status_code == 404
 
 

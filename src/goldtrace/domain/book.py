@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from goldtrace.domain import certificates as issued_rules
 from goldtrace.domain import certification as certs
+from goldtrace.domain import gains, premiums, registration
 from goldtrace.domain import lots as lotrules
-from goldtrace.domain import premiums, registration
 from goldtrace.domain.events import SaleTerms, event_date, require
 from goldtrace.domain.flags import Flag
 from goldtrace.domain.identities import parse_person_id
@@ -162,8 +163,10 @@ class Book:
         self.payments: dict[int, PaymentState] = {}
         self.received: dict[str, int] = {}
         self.invested: dict[str, int] = {}
-        # Certificate id -> (issuer, issue event hash, revoked).
-        self.certificates: dict[str, tuple[str, bytes, bool]] = {}
+        # Certificate id -> (issuer, issue event hash, revoked, lot); and lot id -> the lot's
+        # unrevoked certificate (at most one).
+        self.certificates: dict[str, tuple[str, bytes, bool, str]] = {}
+        self.live_certificates: dict[str, str] = {}
 
     # The verifier's Rules protocol.
     def signer_for(self, seq: int, body: dict[str, Any], kid: str) -> bytes:
@@ -810,8 +813,8 @@ def _premium_investment(book: Book, seq: int, body: dict[str, Any], _hash: bytes
 CERTIFIABLE_FORMS = {"jeweler": ("jewelry_item",), "refiner": ("bar",)}
 
 
-def _certificates(book: Book) -> dict[str, tuple[str, bytes, bool]]:
-    """Issued certificates: id -> (issuer, issue event hash, revoked)."""
+def _certificates(book: Book) -> dict[str, tuple[str, bytes, bool, str]]:
+    """Issued certificates: id -> (issuer, issue event hash, revoked, lot)."""
     issued = book.certificates
     return issued
 
@@ -830,6 +833,12 @@ def check_certifiable(lot: lotrules.LotView, *, actor: str, actor_kind: str) -> 
         )
     if lot.category not in certs.CERTIFIED_CATEGORIES:
         raise RuleViolation("only Fairmined gold can be certified", code="unsupported_category")
+    if lot.unattributed_mg * 1_000_000 > lot.fine_mg * gains.UNATTRIBUTED_REVIEW_PPM:
+        raise RuleViolation(
+            f"{lot.unattributed_mg} mg of the lot's fine gold were registered by no mine: a "
+            "certificate could not say where it came from",
+            code="unattributed_gold",
+        )
 
 
 def _certificate_issue(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
@@ -841,8 +850,10 @@ def _certificate_issue(book: Book, seq: int, body: dict[str, Any], event_hash: b
     lot = book._lot(body.get("lot"))
     book._check_prev(body, [lot])
     check_certifiable(lot, actor=actor, actor_kind=book._org_kind(actor))
+    issued_rules.check_single_live(lot.id, book.live_certificates.get(lot.id))
     require(body, "subject", str)
-    issued[cert_id] = (actor, event_hash, False)
+    issued[cert_id] = (actor, event_hash, False, lot.id)
+    book.live_certificates[lot.id] = cert_id
 
 
 def _certificate_revoke(book: Book, seq: int, body: dict[str, Any], event_hash: bytes) -> None:
@@ -851,7 +862,7 @@ def _certificate_revoke(book: Book, seq: int, body: dict[str, Any], event_hash: 
     found = _certificates(book).get(cert_id)
     if found is None:
         raise RuleViolation(f"unknown certificate {cert_id!r}", code="unknown_certificate")
-    issuer, issue_hash, revoked = found
+    issuer, issue_hash, revoked, lot_id = found
     if revoked:
         raise Conflict(f"certificate {cert_id} is already revoked", code="already_revoked")
     if actor not in (issuer, book.keys.standard_body):
@@ -862,7 +873,9 @@ def _certificate_revoke(book: Book, seq: int, body: dict[str, Any], event_hash: 
         raise RuleViolation("a revocation names the certificate event in prev", code="bad_prev")
     if not str(require(body, "reason", str)).strip():
         raise InvalidInput("a revocation needs a reason", code="bad_event")
-    _certificates(book)[cert_id] = (issuer, issue_hash, True)
+    _certificates(book)[cert_id] = (issuer, issue_hash, True, lot_id)
+    # Revoking frees the lot for a new certificate, also after the lot was consumed or voided.
+    del book.live_certificates[lot_id]
 
 
 _HANDLERS = {

@@ -79,7 +79,8 @@ def check_certified(
         raise RuleViolation(
             f"{mine} is certified Fairmined but not Ecological on {day}: ecological lots only from "
             "ecological mines",
-            code="not_ecological",
+            # On the registration (or sale) date the caller's code says which date failed.
+            code="not_ecological" if code == "not_certified" else code,
         )
     raise RuleViolation(f"{mine} holds no active {category} certification on {day}", code=code)
 

@@ -16,7 +16,9 @@ and no network. It checks:
   against the key events in the bundle;
 - the certificate event against the credential (id, lot, issuer, signing key, subject digest, anchor);
 - that every event the certificate builds on (``prev``, transitively) is present;
-- that the certificate is not revoked.
+- that the certificate is not revoked;
+- that the certified lot still exists: no event the bundle carries consumed it (a transformation) or
+  voided it after the certificate was issued, and a status that says otherwise names such an event.
 
 Exit status 0 only when every check passes.
 """
@@ -375,6 +377,7 @@ class _Event:
     body: dict[str, Any]
     kid: str
     sig: bytes
+    time: str  # the log's time of the event, from its leaf
 
 
 def _record(report: Report, label: str, check: Any) -> Any:
@@ -441,6 +444,10 @@ def verify_bundle(
             lambda: _origins(credential, issue, by_hash),
         )
     _record(report, "revocation status", lambda: _revocation(bundle, credential, issue, events))
+    if issue is not None:
+        fate = _lot_fate(issue, events)
+        _record(report, "lot lifecycle", lambda: _lot_lifecycle(fate))
+        _record(report, "status claim", lambda: _status_claim(bundle, fate, by_seq))
     return report
 
 
@@ -569,7 +576,7 @@ def _event(
         raise CheckFailed("event_signature", f"event {seq} is signed by another organization's key")
     if not _ed25519_ok(key["public"], sig, EVENT_SIGNATURE_CONTEXT + digest):
         raise CheckFailed("event_signature", f"the signature of event {seq} does not verify")
-    return _Event(seq, digest, body, kid, sig)
+    return _Event(seq, digest, body, kid, sig, str(leaf.get("time")))
 
 
 def _key_history(keys: dict[str, dict[str, Any]], by_seq: dict[int, _Event]) -> None:
@@ -676,11 +683,100 @@ def _revocation(
         if e.body.get("type") == "certificate.revoke" and e.body.get("certificate") == cert_id
     ]
     status = bundle.get("status") or {}
-    if revokes or status.get("revoked"):
+    if revokes or status.get("revoked") or status.get("state") == "revoked":
         reason = revokes[0].body.get("reason") if revokes else status.get("reason")
         raise CheckFailed("revoked", f"the certificate was revoked: {reason}")
     if issue is None:
         raise CheckFailed("revocation", "without the certificate event the status cannot be known")
+
+
+_STATES = ("valid", "revoked", "lot_consumed", "lot_voided")
+_LOT_ENDINGS = {"lot_consumed": "consumed", "lot_voided": "voided"}
+
+
+def _creates(body: dict[str, Any], lot: Any) -> bool:
+    """Whether the event created ``lot`` (registered it, or made it in a transformation)."""
+    if body.get("type") == "lot.register":
+        return isinstance(body.get("lot"), dict) and body["lot"].get("id") == lot
+    if body.get("type") == "lot.transform":
+        outputs = body.get("outputs")
+        return any(isinstance(o, dict) and o.get("id") == lot for o in outputs or [])
+    return False
+
+
+def _lot_fate(issue: _Event, events: list[_Event]) -> tuple[str, _Event] | None:
+    """What the events say became of the certified lot after the certificate was issued:
+    (``lot_consumed`` or ``lot_voided``, the event that did it), or None while the lot still exists.
+
+    A transformation with the lot among its inputs consumes it; voiding that transformation gives it
+    back; voiding the event that created the lot voids it (section 2.7 of the ledger format)."""
+    lot = issue.body.get("lot")
+    created = {e.seq for e in events if e.seq < issue.seq and _creates(e.body, lot)}
+    fate: tuple[str, _Event] | None = None
+    for ev in sorted(events, key=lambda e: e.seq):
+        if ev.seq <= issue.seq:
+            continue
+        kind = ev.body.get("type")
+        if kind == "lot.transform" and lot in (ev.body.get("inputs") or []):
+            fate = ("lot_consumed", ev)
+        elif kind == "event.void":
+            target = ev.body.get("target")
+            if fate is not None and fate[0] == "lot_consumed" and target == fate[1].seq:
+                fate = None
+            elif target in created:
+                fate = ("lot_voided", ev)
+    return fate
+
+
+def _ended_message(state: str, ev: _Event) -> str:
+    if state == "lot_consumed":
+        return (
+            f"the lot was consumed by event {ev.seq} ({ev.body.get('kind')}) at {ev.time}:"
+            " the certificate is no longer valid"
+        )
+    return (
+        f"the lot was voided by event {ev.seq} at {ev.time} ({ev.body.get('reason')}):"
+        " the certificate is no longer valid"
+    )
+
+
+def _lot_lifecycle(fate: tuple[str, _Event] | None) -> None:
+    """Fail when the events carried show that the lot is gone."""
+    if fate is not None:
+        raise CheckFailed(fate[0], _ended_message(*fate))
+
+
+def _status_claim(
+    bundle: dict[str, Any], fate: tuple[str, _Event] | None, by_seq: dict[int, _Event]
+) -> None:
+    """A status saying the lot is gone is checked against the event it names when the bundle
+    carries it, and believed (as a failure, never a pass) when it does not."""
+    raw = bundle.get("status")
+    status: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    claimed = status.get("state")
+    if claimed is not None and claimed not in _STATES:
+        raise CheckFailed("status_mismatch", f"the status {str(claimed)[:40]!r} is unknown")
+    if claimed in _LOT_ENDINGS:
+        seq, at = status.get("seq"), status.get("at")
+        named = by_seq.get(seq) if isinstance(seq, int) else None
+        if named is None:
+            raise CheckFailed(
+                str(claimed),
+                f"the status says the lot was {_LOT_ENDINGS[str(claimed)]} by event {seq} at {at};"
+                " the bundle does not carry that event",
+            )
+        agrees = (
+            fate is not None
+            and fate == (claimed, named)
+            and at == named.time
+            and (claimed != "lot_consumed" or status.get("kind") == named.body.get("kind"))
+        )
+        if not agrees:
+            raise CheckFailed(
+                "status_mismatch",
+                f"the status says the lot was {_LOT_ENDINGS[str(claimed)]} by event {seq} at {at},"
+                " but the events in the bundle do not show that",
+            )
 
 
 def witness_key_arg(vkey: str) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goldtrace.db.models import Certificate, Cosignature, Event, OrgKey, Voided, Witness
+from goldtrace.db.models import Certificate, Cosignature, Event, Lot, OrgKey, Voided, Witness
+from goldtrace.domain import certificates as lifecycle
 from goldtrace.domain import certification as certs
 from goldtrace.domain.book import check_certifiable
 from goldtrace.domain.instants import now_instant
@@ -119,12 +120,16 @@ def issue(
 ) -> Certificate:
     """Issue a certificate for a lot ``actor`` holds; return it. The caller commits.
 
-    Raises PermissionDenied (not the holder, not a jeweler/refiner) or RuleViolation (form, category,
-    broken chain, voided ancestor).
+    Raises PermissionDenied (not the holder, not a jeweler/refiner), Conflict (the lot already has an
+    unrevoked certificate: ``lot_already_certified``) or RuleViolation (form, category, broken chain,
+    voided ancestor).
     """
+    # The head lock serialises every append, so no other certificate of the lot can appear between
+    # the check below and this one's event.
     lock_head(session)
     lot = get_lot(session, lot_id, for_update=True)
     check_certifiable(view(lot), actor=actor, actor_kind=get_org(session, actor).kind)
+    lifecycle.check_single_live(lot_id, live_certificate(session, lot_id))
     _check_chain(session, lot_id, lot.category)
     cert_id = new_certificate_id()
     # Normalised once, so the digest on the ledger is that of the exact claims the credential states.
@@ -179,8 +184,19 @@ def issue(
     return row
 
 
+def live_certificate(session: Session, lot_id: str) -> str | None:
+    """The id of the lot's unrevoked certificate, if it has one (it has at most one)."""
+    return session.execute(
+        select(Certificate.id).where(
+            Certificate.lot_id == lot_id, Certificate.revoked_seq.is_(None)
+        )
+    ).scalar_one_or_none()
+
+
 def revoke(session: Session, ctx: Context, *, actor: str, cert_id: str, reason: str) -> Certificate:
-    """Revoke a certificate (the issuer or the standard body); return it. The caller commits."""
+    """Revoke a certificate (the issuer or the standard body); return it. The caller commits.
+
+    A certificate whose lot was consumed or voided is no longer valid, and may still be revoked."""
     lock_head(session)
     row = get_certificate(session, cert_id)
     if actor not in (row.issuer_id, standard_body_id(session)):
@@ -303,11 +319,55 @@ def bundle(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
             }
             for ev in sorted(events.values(), key=lambda e: e.seq)
         ],
-        "status": _status(row),
+        "status": status(session, row),
     }
 
 
-def _status(row: Certificate) -> dict[str, Any]:
+def status(session: Session, row: Certificate) -> dict[str, Any]:
+    """The certificate's status now (``domain.certificates.status``): ``valid``, or ``revoked``,
+    ``lot_consumed`` or ``lot_voided`` with the seq, log time and reason of the event that ended it."""
+    ending = None
+    if row.revoked_seq is not None:
+        ending = lifecycle.Ending(
+            state="revoked",
+            seq=row.revoked_seq,
+            at=row.revoked_at or "",
+            by=row.revoked_by or "",
+            reason=row.revoked_reason,
+        )
+    return lifecycle.status(
+        (ending, _lot_ending(session, row.lot_id)), revoked=row.revoked_seq is not None
+    )
+
+
+def _lot_ending(session: Session, lot_id: str) -> lifecycle.Ending | None:
+    """The event that consumed or voided the lot, if it is gone."""
+    lot = session.get(Lot, lot_id)
+    if lot is None or lot.status not in ("consumed", "voided"):
+        return None
+    # A consumed or voided lot takes no further event, so the last one that changed it ended it.
+    event = transparency.event(session, lot.updated_seq)
+    body = json.loads(event.body)
+    if lot.status == "consumed":
+        return lifecycle.Ending(
+            state="lot_consumed",
+            seq=event.seq,
+            at=event.logged_at,
+            by=event.actor,
+            kind=str(body.get("kind")),
+        )
+    return lifecycle.Ending(
+        state="lot_voided",
+        seq=event.seq,
+        at=event.logged_at,
+        by=event.actor,
+        reason=body.get("reason"),
+        target=body.get("target"),
+    )
+
+
+def _revocation(row: Certificate) -> dict[str, Any]:
+    """The revocation alone, as ``GET /api/v1/certificates/<id>`` has always shown it."""
     if row.revoked_seq is None:
         return {"revoked": False}
     return {
@@ -317,6 +377,23 @@ def _status(row: Certificate) -> dict[str, Any]:
         "reason": row.revoked_reason,
         "at": row.revoked_at,
     }
+
+
+def status_reason(state: dict[str, Any]) -> str:
+    """Why a certificate ended, in English, for the API's ``reasons`` (pages translate): the reason
+    of a revocation as the issuer gave it, or which event consumed or voided the lot, and when."""
+    if state["state"] == "revoked":
+        return str(state.get("reason") or "")
+    if state["state"] == "lot_consumed":
+        return (
+            f"the lot was consumed by event {state['seq']} ({state.get('kind')}) at {state['at']}"
+        )
+    if state["state"] == "lot_voided":
+        return (
+            f"the lot was voided by event {state['seq']} at {state['at']}:"
+            f" {state.get('reason') or ''}"
+        )
+    return ""
 
 
 def public_view(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
@@ -338,8 +415,10 @@ def public_view(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
         for seq, void_seq, reason in sorted(voids)
         if seq < row.issued_seq < void_seq
     ]
-    if row.revoked_seq is not None:
-        verdict, reasons = "revoked", [row.revoked_reason or ""]
+    state = doc["status"]
+    if not state["valid"]:
+        # The certificate has ended: that is the answer, whatever else the proofs say.
+        verdict, reasons = state["state"], [status_reason(state)]
     elif report.ok and not withdrawn:
         verdict, reasons = "valid", []
     else:
@@ -368,7 +447,8 @@ def public_view(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
         "verify_url": verify_url(ctx, cert_id),
         "issuer": {"id": row.issuer_id, "name": credential["issuer"]["name"]},
         "issued_at": row.issued_at,
-        "revocation": _status(row),
+        "status": state,
+        "revocation": _revocation(row),
         "piece": {
             k: subject[k] for k in ("lot", "form", "mass_g", "fineness", "fine_g", "category")
         }
@@ -383,8 +463,8 @@ def public_view(session: Session, ctx: Context, cert_id: str) -> dict[str, Any]:
             "checkpoint_size": checkpoint.size,
             "cosignatures": sum(1 for s in report.witnesses.values() if s == "verified"),
             "witnesses": [
-                {"name": name, "status": status}
-                for name, status in sorted(report.witnesses.items())
+                {"name": name, "status": outcome}
+                for name, outcome in sorted(report.witnesses.items())
             ],
             "events_checked": len(doc["events"]),
             "checks_passed": len(report.checked),

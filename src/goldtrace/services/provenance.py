@@ -13,7 +13,7 @@ from sqlalchemy import Select, String, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from goldtrace.db.models import Event, Lot, LotEvent, Obligation, Organization, OrgKey, Voided
-from goldtrace.domain.quantities import format_fineness, format_mass
+from goldtrace.domain.quantities import fine_mg, format_fineness, format_mass
 from goldtrace.ledger.keys import verify_event_signature
 from goldtrace.ledger.verifier import StoredEvent
 from goldtrace.services.lots import get_lot
@@ -25,6 +25,7 @@ class AncestorLot(NamedTuple):
     id: str
     form: str
     mass_mg: int
+    fineness: int
     category: str
     reference: str | None
     holder_id: str
@@ -136,7 +137,9 @@ def provenance(session: Session, lot_id: str) -> dict[str, Any]:
     found = ancestry(session, lot_id)
     lot = found.lots[lot_id]
     origins: dict[str, int] = json.loads(lot.origins)
-    total = sum(origins.values())
+    # Shares are of the lot's fine gold: gold no mine registered stays unattributed, never rescaled.
+    total = fine_mg(lot.mass_mg, lot.fineness)
+    unattributed = total - sum(origins.values())
     orgs = {
         o.id: o
         for o in session.execute(
@@ -173,10 +176,12 @@ def provenance(session: Session, lot_id: str) -> dict[str, Any]:
                 "name": orgs[mine].name if mine in orgs else mine,
                 "region": orgs[mine].region if mine in orgs else None,
                 "fine_g": format_mass(mg),
-                "share": str((Decimal(mg) / total).quantize(Decimal("0.0001"), ROUND_HALF_UP)),
+                "share": _share(mg, total),
             }
             for mine, mg in sorted(origins.items(), key=lambda item: -item[1])
         ],
+        "unattributed_g": format_mass(unattributed),
+        "unattributed_share": _share(unattributed, total),
         "lots": [
             {
                 "id": row.id,
@@ -194,6 +199,12 @@ def provenance(session: Session, lot_id: str) -> dict[str, Any]:
         "verified": not found.problems,
         "problems": found.problems,
     }
+
+
+def _share(mg: int, total: int) -> str:
+    if total <= 0:
+        return "0.0000"
+    return str((Decimal(mg) / total).quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
 
 def _summary(body: dict[str, Any]) -> dict[str, Any]:

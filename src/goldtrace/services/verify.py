@@ -75,7 +75,7 @@ def _verify(
         )
         for row in session.execute(select(SaleTermsRow)).scalars()
     }
-    book = Book(terms)
+    book = Book(terms, max_age_days=ctx.settings.registration_max_age_days)
     verifier = LedgerVerifier(origin=ctx.origin, rules=book, expected_size=total, workers=workers)
     checkpoints = [
         StoredCheckpoint(size=c.size, root=c.root, note=c.note)

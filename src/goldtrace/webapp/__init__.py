@@ -61,6 +61,7 @@ def create_app(
     security.csrf.exempt(api.bp)
     security.csrf.exempt(premiums_api.bp)
     security.csrf.exempt(certificates_api.bp)
+    security.csrf.exempt(flags_api.bp)
     security.csrf.exempt(witness_api.bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(api.bp)

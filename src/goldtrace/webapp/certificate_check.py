@@ -23,10 +23,13 @@ from goldtrace.ledger import bundle_verifier
 from goldtrace.ledger.bundle_verifier import BUNDLE_FORMAT, CheckFailed
 from goldtrace.services import certificates, transparency
 from goldtrace.webapp.request_state import ctx, db
+from goldtrace.webapp.verify_page import status_text
 
 bp = Blueprint("certificate_check", __name__)
 
 MAX_PASTE = 1024 * 1024
+# The verdicts of a certificate that has ended, which say more than "cannot be verified".
+ENDED = ("revoked", "lot_consumed", "lot_voided")
 
 
 class CheckForm(FlaskForm):  # type: ignore[misc]
@@ -46,7 +49,8 @@ class CheckLine:
 
 @dataclass
 class CheckResult:
-    """What was submitted, the verdict (``valid``, ``revoked``, ``not_verifiable``) and every check."""
+    """What was submitted, the verdict (``valid``, ``revoked``, ``lot_consumed``, ``lot_voided``,
+    ``not_verifiable``) and every check."""
 
     kind: str
     verdict: str
@@ -95,6 +99,14 @@ _PASSED: tuple[tuple[re.Pattern[str], Any], ...] = (
         _l("Every stated mine registered gold in the piece's history."),
     ),
     (re.compile(r"revocation status"), _l("The certificate has not been revoked.")),
+    (
+        re.compile(r"lot lifecycle"),
+        _l("No record in the bundle used up or voided the piece after the certificate was issued."),
+    ),
+    (
+        re.compile(r"status claim"),
+        _l("The status the bundle states agrees with the records it carries."),
+    ),
 )
 
 _FAILED: dict[str, Any] = {
@@ -118,6 +130,12 @@ _FAILED: dict[str, Any] = {
     "origins": _l("A stated mine does not appear in the piece's history."),
     "revoked": _l("The certificate was revoked."),
     "revocation": _l("The revocation status cannot be established."),
+    "lot_consumed": _l(
+        "The piece was used up in a transformation (melted, refined, split, merged, alloyed or"
+        " made into another piece): the certificate is no longer valid."
+    ),
+    "lot_voided": _l("The record of the piece was voided: the certificate is no longer valid."),
+    "status_mismatch": _l("The status the bundle states contradicts the records it carries."),
     "witness_cosignature": _l("A witness's signature on the ledger checkpoint does not verify."),
     "witness_key": _l("A witness key is malformed or not the expected one."),
     "witness_missing": _l("An expected witness did not co-sign the ledger checkpoint."),
@@ -236,10 +254,14 @@ def _check_bundle(doc: dict[str, Any]) -> CheckResult:
                 ),
             )
         )
-    revoked = "revoked" in report.codes
+    # Of several endings the checks found, the one the bundle's status names is the verdict.
+    status = doc.get("status")
+    claimed = status.get("state") if isinstance(status, dict) else None
+    endings = [code for code in ENDED if code in report.codes]
+    ended = claimed if claimed in endings else next(iter(endings), None)
     if result.certificate is not None:
-        revoked |= _compare_with_ledger(result, doc.get("credential"))
-    result.verdict = _verdict(result, revoked)
+        ended = _compare_with_ledger(result, doc.get("credential")) or ended
+    result.verdict = _verdict(result, ended)
     return result
 
 
@@ -257,11 +279,11 @@ def _check_credential(doc: dict[str, Any]) -> CheckResult:
                 f"{bundle_verifier.CRYPTOSUITE}, {bundle_verifier.multikey(key)}",
             )
         )
-    revoked = False
+    ended = None
     if result.certificate is None:
         result.lines.append(CheckLine(False, _("The credential names no goldtrace certificate.")))
     else:
-        revoked = _compare_with_ledger(result, doc)
+        ended = _compare_with_ledger(result, doc)
         if result.known_here and all(line.ok is not False for line in result.lines):
             # The credential is ours and unchanged: check the ledger's proofs of the piece too.
             report = bundle_verifier.verify_bundle(
@@ -269,7 +291,7 @@ def _check_credential(doc: dict[str, Any]) -> CheckResult:
             )
             result.lines += [_passed(label) for label in report.checked]
             result.lines += [
-                _failed(code, message) for code, message in report.failures if code != "revoked"
+                _failed(code, message) for code, message in report.failures if code not in ENDED
             ]
         elif not result.known_here:
             result.lines.append(
@@ -281,12 +303,13 @@ def _check_credential(doc: dict[str, Any]) -> CheckResult:
                     ),
                 )
             )
-    result.verdict = _verdict(result, revoked)
+    result.verdict = _verdict(result, ended)
     return result
 
 
-def _compare_with_ledger(result: CheckResult, credential: Any) -> bool:
-    """Add what this ledger knows of the certificate; return True when it is revoked here."""
+def _compare_with_ledger(result: CheckResult, credential: Any) -> str | None:
+    """Add what this ledger knows of the certificate; return its state here when it has ended
+    (``revoked``, ``lot_consumed``, ``lot_voided``), else None."""
     assert result.certificate is not None
     try:
         row = certificates.get_certificate(db(), result.certificate)
@@ -297,7 +320,7 @@ def _compare_with_ledger(result: CheckResult, credential: Any) -> bool:
                 _("This ledger did not issue certificate %(id)s.", id=result.certificate),
             )
         )
-        return False
+        return None
     result.known_here = True
     if certificates.credential_of(row) == credential:
         result.lines.append(
@@ -315,24 +338,16 @@ def _compare_with_ledger(result: CheckResult, credential: Any) -> bool:
                 ),
             )
         )
-    if row.revoked_seq is not None:
-        result.lines.append(
-            CheckLine(
-                False,
-                _(
-                    "Revoked on %(at)s. Reason: %(reason)s",
-                    at=row.revoked_at,
-                    reason=row.revoked_reason,
-                ),
-            )
-        )
-        return True
-    return False
+    status = certificates.status(db(), row)
+    if status["valid"]:
+        return None
+    result.lines.append(CheckLine(False, status_text(status)))
+    return str(status["state"])
 
 
-def _verdict(result: CheckResult, revoked: bool) -> str:
-    if revoked:
-        return "revoked"
+def _verdict(result: CheckResult, ended: str | None) -> str:
+    if ended is not None:
+        return ended
     return "not_verifiable" if any(line.ok is False for line in result.lines) else "valid"
 
 

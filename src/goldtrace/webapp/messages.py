@@ -26,6 +26,9 @@ PLAIN: dict[str, object] = {
     "in_transit": _l("This lot is in transit: it must be received first."),
     "lot_consumed": _l("This lot was already used in a transformation."),
     "lot_voided": _l("This lot was voided."),
+    "lot_already_certified": _l(
+        "This lot already has a valid certificate: revoke it before issuing another."
+    ),
     "not_in_transit": _l("This lot is not waiting to be received."),
     "not_recipient": _l("This lot was sent to another organization."),
     "self_dispatch": _l("A lot cannot be sent to its own holder."),

@@ -187,7 +187,8 @@ _OPERATIONS += [
 _PUBLIC: list[tuple[str, str, list[dict[str, Any]]]] = [
     (
         "/api/v1/certificates/{cert_id}",
-        "A certificate's public verification result (no prices)",
+        "A certificate's public verification result and status: valid, revoked, lot_consumed"
+        " or lot_voided (no prices)",
         [_param("cert_id")],
     ),
     (

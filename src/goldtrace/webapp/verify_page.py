@@ -91,9 +91,52 @@ def _render_page(view: dict[str, Any]) -> str:
     return render_template(
         "certificates/verify.html",
         cert=view,
+        status_line=status_text(view["status"]),
         categories=_CATEGORIES,
         transform_labels=TRANSFORM_LABELS,
     )
+
+
+def instant_text(instant: str) -> str:
+    """An RFC 3339 instant as date and minute, in UTC (``2026-12-08 14:03 UTC``)."""
+    return f"{instant[:10]} {instant[11:16]} UTC"
+
+
+def status_text(status: dict[str, Any]) -> str:
+    """Why and since when a certificate is no longer valid, in the visitor's language ("" if valid).
+
+    ``status`` is ``certificates.status``: what the page, the card, the PDF and the check page say."""
+    state = status["state"]
+    if state == "revoked":
+        return str(
+            _(
+                "Revoked on %(at)s. Reason: %(reason)s",
+                at=instant_text(status["at"]),
+                reason=status.get("reason") or "",
+            )
+        )
+    if state == "lot_consumed":
+        kind = status.get("kind") or ""
+        return str(
+            _(
+                "The piece was used up on %(at)s: ledger record %(seq)s (%(kind)s) consumed it,"
+                " so this certificate no longer vouches for anything.",
+                at=instant_text(status["at"]),
+                seq=status["seq"],
+                kind=TRANSFORM_LABELS.get(kind, kind),
+            )
+        )
+    if state == "lot_voided":
+        return str(
+            _(
+                "The record of the piece was voided on %(at)s by ledger record %(seq)s"
+                " (reason: %(reason)s), so this certificate is no longer valid.",
+                at=instant_text(status["at"]),
+                seq=status["seq"],
+                reason=status.get("reason") or "",
+            )
+        )
+    return ""
 
 
 @bp.get("/v/<cert_id>/card")
@@ -103,6 +146,8 @@ def card(cert_id: str) -> str:
     return render_template(
         "certificates/card.html",
         cert=view,
+        status_line=status_text(view["status"]),
+        verdicts=_VERDICTS,
         categories=_CATEGORIES,
         qr_svg=_qr(view["verify_url"]).svg_inline(scale=3),
     )
@@ -140,6 +185,8 @@ _CATEGORIES = {
 _VERDICTS = {
     "valid": _l("Valid certificate"),
     "revoked": _l("Revoked certificate"),
+    "lot_consumed": _l("Certificate no longer valid"),
+    "lot_voided": _l("Certificate no longer valid"),
     "not_verifiable": _l("This certificate cannot be verified"),
 }
 _MAX_ORIGIN_LINES = 4
@@ -195,6 +242,9 @@ def card_document(cert: dict[str, Any]) -> bytearray:
         pdf.set_text_color(170, 0, 0)
         pdf.set_font("DejaVu", "B", 9)
         pdf.multi_cell(text_w, 4.5, str(_VERDICTS[cert["verdict"]]), new_x=XPos.LMARGIN)
+        if not cert["status"]["valid"]:
+            pdf.set_font("DejaVu", "", 7)
+            pdf.multi_cell(text_w, 3.4, status_text(cert["status"]), new_x=XPos.LMARGIN)
         pdf.set_text_color(0, 0, 0)
     pdf.ln(1)
     piece = cert["piece"]

@@ -31,7 +31,13 @@ from goldtrace.db.models import Lot, Organization, SaleTerms
 from goldtrace.domain import lots as rules
 from goldtrace.domain.actors import Actor
 from goldtrace.domain.certification import CATEGORIES
-from goldtrace.domain.quantities import format_mass, parse_fineness, parse_mass, parse_price
+from goldtrace.domain.quantities import (
+    fine_mg,
+    format_mass,
+    parse_fineness,
+    parse_mass,
+    parse_price,
+)
 from goldtrace.errors import GoldtraceError, InvalidInput
 from goldtrace.services import lots, registry
 from goldtrace.services.organizations import get_org
@@ -126,8 +132,9 @@ class RegisterForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired(message=_l("This field is required."))],
     )
     reference = StringField(_l("Your reference"), validators=[Optional(), Length(max=100)])
-    picker = StringField(
-        _l("Ore picker (pallaquera) who sold this ore"), validators=[Optional(), Length(max=64)]
+    # Only for an association of pickers: its registered members (the service checks the dates).
+    picker = SelectField(
+        _l("Ore picker (pallaquera) who sold this ore"), validate_choice=False, default=""
     )
 
 
@@ -255,6 +262,13 @@ def lot_register() -> ResponseReturnValue:
     session = db()
     form = RegisterForm()
     form.category.choices = _category_choices(session, actor.org_id)
+    if get_org(session, actor.org_id).pickers:
+        form.picker.choices = [SelectChoice("", _("Choose the picker"))] + [
+            SelectChoice(p.person_id, f"{p.name} ({p.person_id.replace(':', ' ')})")
+            for p in registry.list_pickers(session, actor.org_id)
+        ]
+    else:
+        form.picker.choices = []
     if not form.validate_on_submit():
         return _form_page("lots/register.html", form)
     try:
@@ -268,7 +282,7 @@ def lot_register() -> ResponseReturnValue:
             category=form.category.data,
             produced_on=form.produced_on.data,
             reference=(form.reference.data or "").strip() or None,
-            picker=(form.picker.data or "").strip() or None,
+            picker=(form.picker.data or None) if form.picker.choices else None,
         )
     except GoldtraceError as exc:
         return _refusal(exc, "lots/register.html", form=form)
@@ -358,7 +372,9 @@ def _detail_page(actor: Actor, lot_id: str, void_form: Any = None) -> str:
     lot = lots.visible_lot(session, actor, lot_id)
     origins: dict[str, int] = json.loads(lot.origins)
     names = _names(session, lot.holder_id, lot.in_transit_to, lot.mine_id, *origins)
-    total = sum(origins.values())
+    # Shares of the lot's fine gold: what no mine registered is shown apart, never rescaled.
+    total = fine_mg(lot.mass_mg, lot.fineness)
+    unattributed = total - sum(origins.values())
     terms = lots.sale_terms_for(session, actor, lot.id)
     doc = provenance(session, lot.id)
     history = _history(session, actor, lot, doc)
@@ -371,6 +387,7 @@ def _detail_page(actor: Actor, lot_id: str, void_form: Any = None) -> str:
             (names[mine], mg, percent(mg, total))
             for mine, mg in sorted(origins.items(), key=lambda item: -item[1])
         ],
+        unattributed=(unattributed, percent(unattributed, total)) if unattributed > 0 else None,
         show_picker=actor.org_id == lot.mine_id or actor.sees_everything,
         sale=_sale(session, terms),
         history=history,
