@@ -27,6 +27,7 @@ BLOCK_DAYS = 30
 NEAR_CAPACITY = 0.90  # of the month's capacity
 RUN_BLOCKS = 3  # months in a row
 PRODUCTIVITY_FACTOR = 1.5  # g/miner/day against the regional median of the month
+PRODUCTIVITY_MONTHS = 2  # months above it
 PICKER_CEILING_MG = 66_000
 LATE_DAYS = 20  # median days between production and registration
 BIAS_RECEIPTS = 10  # receipts between two organizations before their bias is judged
@@ -108,7 +109,7 @@ def _capacity_runs(world: World, mines: dict[str, dict[int, int]]) -> Signal:
 def _productivity(world: World, mines: dict[str, dict[int, int]]) -> Signal:
     signal = Signal(
         "g/miner/day against the regional median",
-        f"a month above {PRODUCTIVITY_FACTOR}x the median of the region's mines",
+        f"{PRODUCTIVITY_MONTHS}+ months above {PRODUCTIVITY_FACTOR}x the median of the region's mines",
     )
     orgs = {
         o.id: o
@@ -120,11 +121,15 @@ def _productivity(world: World, mines: dict[str, dict[int, int]]) -> Signal:
     for mine, blocks in mines.items():
         org = orgs[mine]
         for b, mg in blocks.items():
-            miners = capacity_on(registry.capacity_periods(world.session, mine), world.day(b * 30))
-            rates[(org.region or "", b)][mine] = mg / 1000 / miners.miners / BLOCK_DAYS
+            day = world.day(b * BLOCK_DAYS)
+            miners = capacity_on(registry.capacity_periods(world.session, mine), day).miners
+            rates[(org.region or "", b)][mine] = mg / 1000 / miners / BLOCK_DAYS
+    above: dict[str, int] = defaultdict(int)
     for per_mine in rates.values():
         median = statistics.median(per_mine.values())
-        signal.hits |= {m for m, r in per_mine.items() if r > PRODUCTIVITY_FACTOR * median}
+        for mine, rate in per_mine.items():
+            above[mine] += rate > PRODUCTIVITY_FACTOR * median
+    signal.hits = {m for m, n in above.items() if n >= PRODUCTIVITY_MONTHS}
     return signal
 
 
