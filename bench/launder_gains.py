@@ -8,14 +8,15 @@ in a set-up transaction before each attempt, so what an attempt brings in is onl
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from itertools import pairwise
 
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.quantities import fine_mg
 from goldtrace.services import certificates, lots
-from launder_attacks import Plan, Step, receipt, register, rogue_mine, sell
+from launder_chain import Chain
+from launder_rogues import Plan, Step, receipt, register, rogue_mine, sell
 from launder_world import World, instant
-from launder_year import Chain
 
 GRAIN = 9_999
 
@@ -169,7 +170,7 @@ def _repeated_receipts(world: World, lot_id: str, a: str, b: str) -> None:
         result = world.attempt(
             "7 +0.099 % receipts, 40 times",
             _gain(world, lot_id, 1.00099),
-            lambda s=holder, r=other: move(world, s, lot_id, r, 1.00099),
+            partial(move, world, holder, lot_id, other, 1.00099),
         )
         if result.outcome != "refused":
             holder, other = other, holder
@@ -205,11 +206,12 @@ def _assay_creep(world: World, trader: str, lot_id: str) -> None:
         world.attempt(
             "7 assay creep inside lab tolerance",
             fine_mg(lot.mass_mg, fineness) - fine_mg(lot.mass_mg, lot.fineness),
-            lambda f=fineness: world.call(
+            partial(
+                world.call,
                 lots.assay_lot,
                 actor=trader,
                 lot_id=lot_id,
-                fineness=f,
+                fineness=fineness,
                 occurred_at=instant(world.today, 15),
             ),
         )

@@ -144,7 +144,7 @@ def _late(world: World) -> Signal:
             Lot.registered_on.is_not(None)
         )
     ).all():
-        if mine is not None and produced is not None:
+        if mine is not None and produced is not None and registered is not None:
             delays[mine].append((registered - produced).days)
     signal.hits = {m for m, d in delays.items() if statistics.median(d) >= LATE_DAYS}
     return signal
@@ -161,7 +161,8 @@ def _pickers(world: World) -> Signal:
             Lot.picker.is_not(None), Lot.status != "voided"
         )
     ).all():
-        sold[person][_block(world, produced)] += fine or 0
+        if person is not None and produced is not None:
+            sold[person][_block(world, produced)] += fine or 0
     for person, blocks in sold.items():
         full = [b for b, mg in blocks.items() if mg >= NEAR_CAPACITY * PICKER_CEILING_MG]
         if _longest_run(full) >= RUN_BLOCKS:
@@ -198,6 +199,8 @@ def _receipt_bias(world: World) -> Signal:
         .where(Event.type == "lot.receive", LotEvent.role == "subject")
     ).all()
     for receiver, body, before in rows:
+        if before is None:
+            continue
         sent = json.loads(before)
         received = json.loads(body)["mass_mg"]
         gains[(sent["holder"], receiver)].append(

@@ -22,7 +22,7 @@ from random import Random
 from sqlalchemy.orm import Session
 
 import launder_attacks
-import launder_gains
+import launder_chain
 import launder_signals
 import launder_table
 import launder_year
@@ -31,6 +31,7 @@ from goldtrace.db import migrate
 from goldtrace.db.session import make_engine
 from goldtrace.services import organizations, premiums
 from goldtrace.services.context import Context
+from launder_rogues import Step
 from launder_world import World
 
 DEFAULT_EVENTS = 22_000  # what the default chain writes in a year, about
@@ -120,14 +121,14 @@ def run(world: World, args: argparse.Namespace) -> None:
     with world.session.begin():
         organizations.bootstrap(world.session, world.ctx)
         premiums.seed_rates(world.session, world.ctx)
-        chain = launder_year.build(
+        chain = launder_chain.build(
             world,
             mines=max(args.mines, 1),
             pickers=max(args.pickers, 1),
             scale=DEFAULT_EVENTS / max(args.events, 1000),
         )
-        plan = launder_attacks.prepare(world, chain) + launder_gains.prepare(world, chain)
-    schedule: dict[int, list[launder_attacks.Step]] = {}
+        plan = launder_attacks.prepare(world, chain)
+    schedule: dict[int, list[Step]] = {}
     for offset, step in plan:
         schedule.setdefault(offset, []).append(step)
     for offset in range(DAYS):

@@ -1,305 +1,25 @@
-"""The legitimate year of the laundering simulator: a Peru-scale Fairmined chain, day by day.
+"""The legitimate year of the laundering simulator, day by day.
 
-Mines in Puno, Arequipa and Madre de Dios (15 to 450 miners, many small) produce doré at 40-85 % of
-a declared capacity a little below the 4 g/miner/day ceiling, with monthly variation, register it a
-few days after production and sell it the same day to their trader at 96-99 % of the standard body's
-reference price (recorded every week). An association of pallaqueras registers each picker's small
-lots under her registered id and sells them weekly. Traders weigh what they receive (a few hundredths
-of a percent off, both ways), have a third of it assayed (within 0.2 % of the mine's estimate), melt
-a week's lots together (a small loss) and ship them to a refiner, which assays, refines (0.5-1.5 %
-lost) and splits the grain for the jewelers, who make 18-carat pieces and certify some. Traders pay
-the premium they owe every month; committees invest part of it every quarter.
+Mines register their doré a few days after production and sell it the same day to their trader at
+96-99 % of the standard body's reference price (recorded every week). The association of
+pallaqueras registers each picker's small lots under her registered id and sells them weekly.
+Traders weigh what they receive (a few hundredths of a percent off, both ways), have a third of it
+assayed (within 0.2 % of the mine's estimate), melt a week's lots together (a small loss) and ship
+them to a refiner, which assays, refines (0.5-1.5 % lost) and splits the grain for the jewelers, who
+make 18-carat pieces and certify some. Traders pay the premium they owe every month; committees
+invest part of it every quarter.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, timedelta
-from random import Random
 
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.premiums import INVESTMENT_CATEGORIES
 from goldtrace.domain.quantities import fine_mg
-from goldtrace.services import certificates, lots, premiums, registry
-from launder_world import World, ruc
-
-REGIONS = (("Puno", "pu", 0.40), ("Arequipa", "ar", 0.25), ("Madre de Dios", "md", 0.35))
-TRADER_REGIONS = ("Puno",) * 3 + ("Arequipa",) * 2 + ("Madre de Dios",) * 3
-CEILING_MG_PER_MINER_MONTH = 4_000 * 30
-PICKER_CEILING_MG = 66_000
-# A legitimate mine keeps every 30-day window at most this share of its capacity, so that the
-# assays that raise its lots a little (counted against the window, issue 14) never push it over.
-WINDOW_SHARE = 0.95
-GRAIN = 9_999
-KARAT_18 = 7_500
-INVESTMENTS = (
-    "Equipos de protección personal",
-    "Campaña médica para trabajadores",
-    "Ampliación del comedor",
-    "Duchas con terma solar",
-    "Capacitación en procesos sin mercurio",
-)
-
-
-@dataclass
-class Mine:
-    """A legitimate mine and its production plan."""
-
-    id: str
-    region: str
-    miners: int
-    capacity_mg: int
-    category: str
-    fineness: int
-    period: int
-    lag: int
-    traders: tuple[str, ...]
-    rates: tuple[float, ...]
-    # (produced_on, registered_on, fine mg) of every lot, the mine's own capacity meter.
-    meter: list[tuple[date, date, int]] = field(default_factory=list)
-
-
-@dataclass
-class Picker:
-    """A registered pallaquera and what she sells in a month."""
-
-    id: str
-    monthly_mg: int
-
-
-@dataclass
-class Chain:
-    """The organizations of the legitimate chain and the lots moving through it."""
-
-    mines: list[Mine]
-    association: str
-    association_trader: str
-    pickers: list[Picker]
-    traders: list[str]
-    refiners: list[str]
-    jewelers: list[str]
-    # day -> [(mine, produced_on, mass, fineness)] of registrations due that day
-    due: dict[date, list[tuple[Mine, date, int, int]]] = field(default_factory=dict)
-    picker_due: dict[date, list[tuple[Picker, date, int, int]]] = field(default_factory=dict)
-    # day -> [(lot id, recipient)] arriving that day
-    arriving: dict[date, list[tuple[str, str]]] = field(default_factory=dict)
-    stock: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
-    association_stock: list[str] = field(default_factory=list)
-    committees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    price_cents: int = 405_000
-
-
-def build(world: World, *, mines: int, pickers: int, scale: float) -> Chain:
-    """Onboard, certify and authorize the legitimate chain; plan the mines' and pickers' year."""
-    rng = world.rng
-    traders = [
-        world.onboard(
-            id=f"trader-{i + 1}",
-            name=f"Comercializadora de Oro {i + 1} (ficticia)",
-            kind="trader",
-            region=region,
-            ruc=ruc("20", 60_000_000 + i),
-            authorize="supplier",
-        )
-        for i, region in enumerate(TRADER_REGIONS)
-    ]
-    refiners = [
-        world.onboard(
-            id=f"refiner-{i + 1}",
-            name=f"Refinería {name} (ficticia)",
-            kind="refiner",
-            region="Lima",
-            ruc=ruc("20", 61_000_000 + i),
-            authorize="supplier",
-        )
-        for i, name in enumerate(("del Pacífico", "Andina", "Callao"))
-    ]
-    jewelers = [
-        world.onboard(
-            id=f"jeweler-{i + 1:02d}",
-            name=f"Joyería {i + 1} (ficticia)",
-            kind="jeweler",
-            region=("Puno", "Arequipa", "Lima", "Cusco")[i % 4],
-            ruc=ruc("20", 62_000_000 + i),
-            authorize="licensee",
-        )
-        for i in range(20)
-    ]
-    by_region = {
-        r: [t for t, tr in zip(traders, TRADER_REGIONS, strict=True) if tr == r]
-        for r in ("Puno", "Arequipa", "Madre de Dios")
-    }
-    planned = []
-    for i in range(mines):
-        region, code = _region(i, mines)
-        miners = round(15 * 30 ** (rng.random() ** 2))
-        capacity = int(miners * CEILING_MG_PER_MINER_MONTH * rng.uniform(0.80, 0.97)) // 1000 * 1000
-        ecological = region == "Puno" and i % 9 == 0
-        mine = Mine(
-            id=f"mine-{code}-{i + 1:02d}",
-            region=region,
-            miners=miners,
-            capacity_mg=capacity,
-            category="fairmined_ecological" if ecological else "fairmined",
-            fineness=rng.randrange(8_000, 9_100),
-            period=max(1, round((3 if miners >= 150 else 5 if miners >= 50 else 10) * scale)),
-            lag=rng.randrange(1, 5),
-            traders=tuple(rng.sample(by_region[region], min(2, len(by_region[region])))),
-            rates=_rates(rng),
-        )
-        world.onboard(
-            id=mine.id,
-            name=f"Minera Artesanal {mine.id[5:].upper()} (ficticia)",
-            kind="mine",
-            region=region,
-            ruc=ruc("20", 63_000_000 + i),
-            reinfo=f"REINFO-{code.upper()}-{i + 1:05d}",
-            miners=miners,
-            capacity_mg_month=capacity,
-            committee=f"Comité de Prima {mine.id[5:].upper()}",
-        )
-        world.certify(mine.id, mine.category)
-        planned.append(mine)
-    association = world.onboard(
-        id="pallaqueras-sim",
-        name="Asociación de Pallaqueras (ficticia)",
-        kind="mine",
-        region="Puno",
-        ruc=ruc("20", 64_000_000),
-        # Its members, and the ten the attacks register later: each may sell 66 g a month.
-        miners=pickers + 10,
-        capacity_mg_month=(pickers + 10) * PICKER_CEILING_MG,
-        committee="Comité de Prima de las Pallaqueras",
-        pickers=True,
-    )
-    world.certify(association)
-    registered = [
-        Picker(
-            id=register_picker(world, 41_000_001 + i, f"Pallaquera {i + 1}", association),
-            monthly_mg=rng.randrange(5_000, 30_000),
-        )
-        for i in range(pickers)
-    ]
-    chain = Chain(
-        mines=planned,
-        association=association,
-        association_trader=by_region["Puno"][0],
-        pickers=registered,
-        traders=traders,
-        refiners=refiners,
-        jewelers=jewelers,
-    )
-    for mine in planned:
-        _plan_mine(world, chain, mine)
-    _plan_pickers(world, chain)
-    # Two mines of one owner, as the standard body records them.
-    world.call(
-        registry.record_group,
-        actor=world.body,
-        name="Familia Quispe (ficticia)",
-        members=[planned[0].id, planned[1].id],
-        reason="mismo propietario según la ficha RUC",
-    )
-    return chain
-
-
-def change_capacities(world: World, chain: Chain) -> None:
-    """Mid-year, the half-yearly REINFO declarations of three mines show more miners: the standard
-    body records their new capacity, with the declaration's hash as evidence."""
-    for mine in chain.mines[2:5]:
-        miners = mine.miners + max(1, mine.miners // 10)
-        world.op(
-            registry.change_capacity,
-            actor=world.body,
-            org_id=mine.id,
-            miners=miners,
-            capacity_mg_month=mine.capacity_mg * miners // mine.miners // 1000 * 1000,
-            effective_from=world.today,
-            reason="declaración semestral REINFO",
-            evidence_sha256=hashlib.sha256(f"REINFO {mine.id} {world.today}".encode()).hexdigest(),
-        )
-
-
-def register_picker(world: World, number: int, name: str, association: str) -> str:
-    """The standard body registers a picker of ``association`` (DNI ``number``); return her id."""
-    row = world.call(
-        registry.register_picker,
-        actor=world.body,
-        id_type="DNI",
-        number=str(number),
-        name=name,
-        association=association,
-        valid_from=world.start - timedelta(days=30),
-    )
-    return str(row.person_id)
-
-
-def _region(i: int, total: int) -> tuple[str, str]:
-    edge = 0.0
-    for region, code, share in REGIONS:
-        edge += share
-        if i < round(edge * total):
-            return region, code
-    return REGIONS[-1][0], REGIONS[-1][1]
-
-
-def _rates(rng: Random) -> tuple[float, ...]:
-    base = rng.uniform(0.50, 0.75)
-    return tuple(min(0.85, max(0.40, base + rng.gauss(0, 0.08))) for _ in range(13))
-
-
-def _plan_mine(world: World, chain: Chain, mine: Mine) -> None:
-    """Plan a mine's lots over the year, keeping every 30-day window under its share of capacity."""
-    rng = world.rng
-    produced = world.day(rng.randrange(0, mine.period))
-    end = world.day(365 - 6)
-    while produced < end:
-        month = (produced - world.start).days // 30
-        # No two pours weigh or assay the same: +-8 % around the month's rate, +-1 % in fineness.
-        fine = int(mine.capacity_mg * mine.rates[month] * mine.period / 30 * rng.uniform(0.92, 1.0))
-        registered = produced + timedelta(days=mine.lag + rng.randrange(0, 2))
-        fine = min(fine, _headroom(mine, produced, registered))
-        fineness = round(mine.fineness * rng.uniform(0.99, 1.01))
-        if fine >= 1_000:
-            mass = fine * 10_000 // fineness + 1
-            mine.meter.append((produced, registered, fine_mg(mass, fineness)))
-            chain.due.setdefault(registered, []).append((mine, produced, mass, fineness))
-        produced += timedelta(days=mine.period)
-
-
-def _headroom(mine: Mine, produced: date, registered: date) -> int:
-    """The fine gold a lot may hold so that no 30-day window (by production or by registration
-    date) goes over the legitimate share of the mine's capacity."""
-    allowed = int(mine.capacity_mg * WINDOW_SHARE) - 2_000
-    room = allowed
-    near = [m for m in mine.meter if (produced - m[0]).days < 40]
-    for key, day in ((0, produced), (1, registered)):
-        for offset in range(30):
-            start = day - timedelta(days=offset)
-            used = sum(m[2] for m in near if start <= m[key] <= start + timedelta(days=29))
-            room = min(room, allowed - used)
-    return max(room, 0)
-
-
-def _plan_pickers(world: World, chain: Chain) -> None:
-    """Each picker sells one to three small lots a month: any 30 days stay under her 66 g."""
-    rng = world.rng
-    for picker in chain.pickers:
-        for month in range(12):
-            count = rng.randrange(1, 4)
-            for _ in range(count):
-                produced = world.day(month * 30 + rng.randrange(0, 28))
-                fineness = rng.randrange(7_800, 8_800)
-                mass = int(picker.monthly_mg / count * rng.uniform(0.8, 1.0)) * 10_000 // fineness
-                registered = produced + timedelta(days=rng.randrange(0, 3))
-                chain.picker_due.setdefault(registered, []).append(
-                    (picker, produced, mass, fineness)
-                )
-
-
-# -- the days ----------------------------------------------------------------------------------
+from goldtrace.services import certificates, lots, premiums
+from launder_chain import GRAIN, INVESTMENTS, KARAT_18, Chain, Mine, Picker, change_capacities
+from launder_world import World, instant
 
 
 def run_day(world: World, chain: Chain, offset: int) -> None:
@@ -348,13 +68,8 @@ def first_sale(world: World, seller: str, lot_id: str, buyer: str) -> object:
         to=buyer,
         price=int(reference * world.rng.uniform(0.96, 0.99)),
         reference_price=reference,
-        occurred_at=world_instant(world, 16),
+        occurred_at=instant(world.today, 16),
     )
-
-
-def world_instant(world: World, hour: int) -> str:
-    """Today's instant at ``hour`` UTC."""
-    return f"{world.today.isoformat()}T{hour:02d}:00:00.000Z"
 
 
 def _produce(
@@ -369,7 +84,7 @@ def _produce(
         category=mine.category,
         produced_on=produced,
         reference=f"{mine.id}-{produced.isoformat()}",
-        occurred_at=world_instant(world, 14),
+        occurred_at=instant(world.today, 14),
     )
     if written is None:
         return
@@ -392,7 +107,7 @@ def _pick(
         category="fairmined",
         produced_on=produced,
         picker=picker.id,
-        occurred_at=world_instant(world, 13),
+        occurred_at=instant(world.today, 13),
     )
     if written is not None:
         chain.association_stock.append(written.lots[0].id)
@@ -422,7 +137,7 @@ def dispatch(world: World, chain: Chain, sender: str, lot_id: str, to: str, days
         actor=sender,
         lot_id=lot_id,
         to=to,
-        occurred_at=world_instant(world, 17),
+        occurred_at=instant(world.today, 17),
     )
     if done is not None:
         _send(world, chain, lot_id, to, days)
@@ -445,7 +160,7 @@ def _arrive(world: World, chain: Chain, lot_id: str, recipient: str) -> None:
         actor=recipient,
         lot_id=lot_id,
         mass_mg=weighed(world, lot.mass_mg),
-        occurred_at=world_instant(world, 14),
+        occurred_at=instant(world.today, 14),
     )
     if done is None:
         return
@@ -459,7 +174,7 @@ def _arrive(world: World, chain: Chain, lot_id: str, recipient: str) -> None:
                 lot_id=lot_id,
                 fineness=assayed(world, lot.fineness),
                 lab="Laboratorio de Ensayes (ficticio)",
-                occurred_at=world_instant(world, 15),
+                occurred_at=instant(world.today, 15),
             )
         lot = lots.get_lot(world.session, lot_id)
         chain.stock[(recipient, lot.category)].append(lot_id)
@@ -484,7 +199,7 @@ def melt_together(world: World, actor: str, inputs: list[str], kind: str) -> str
         kind=kind,
         inputs=inputs,
         outputs=[out],
-        occurred_at=world_instant(world, 18),
+        occurred_at=instant(world.today, 18),
     )
     return None if written is None else str(written.lots[0].id)
 
@@ -509,7 +224,7 @@ def _refine(world: World, chain: Chain, refiner: str, lot_id: str) -> None:
             actor=refiner,
             lot_id=lot_id,
             fineness=assayed(world, lot.fineness, 0.0015),
-            occurred_at=world_instant(world, 15),
+            occurred_at=instant(world.today, 15),
         )
         is None
     ):
@@ -523,7 +238,7 @@ def _refine(world: World, chain: Chain, refiner: str, lot_id: str) -> None:
         kind="refine",
         inputs=[lot_id],
         outputs=[grain],
-        occurred_at=world_instant(world, 16),
+        occurred_at=instant(world.today, 16),
     )
     if refined is None:
         return
@@ -538,7 +253,7 @@ def _refine(world: World, chain: Chain, refiner: str, lot_id: str) -> None:
         kind="split",
         inputs=[grain_lot.id],
         outputs=[OutputSpec(id="", form="grain", mass_mg=m, fineness=GRAIN) for m in masses],
-        occurred_at=world_instant(world, 17),
+        occurred_at=instant(world.today, 17),
     )
     if split is None:
         return
@@ -562,7 +277,7 @@ def _manufacture(world: World, jeweler: str, lot_id: str) -> None:
             OutputSpec(id="", form="jewelry_item", mass_mg=m, fineness=KARAT_18) for m in masses
         ],
         alloy_mass_mg=total - lot.mass_mg,
-        occurred_at=world_instant(world, 18),
+        occurred_at=instant(world.today, 18),
     )
     if made is not None and world.rng.random() < 0.5:
         world.op(
