@@ -4,8 +4,10 @@ Mirrors ``tests/builders.py`` (``certified_chain``, ``register``, ``sell``, ``mo
 seeded, a certified mine and an authorized refiner and jeweler are registered by the standard body, and
 every lot operation goes through ``goldtrace.services.lots`` (or the JSON API), so the rules run exactly
 as in production. The mine declares a very large capacity so that thousands of benchmark lots never
-meet the 30-day capacity rule, and lots are produced on dates spread over years so that the capacity
-check of a registration reads a bounded number of earlier lots however long the benchmark runs.
+meet the 30-day capacity rule; lots are produced on the 28 days before today in Peru (a registration
+may not be dated later, nor more than 31 days back), and the capacity check reads daily sums, a bounded
+number of rows however long the benchmark runs. The standard body records the reference price the
+first sales state.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from goldtrace.domain.instants import local_date, now_instant
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.domain.quantities import fine_mg
@@ -23,12 +26,13 @@ from goldtrace.services.context import Context
 
 FAR_PAST = date(2020, 1, 1)
 FAR_FUTURE = date(2030, 12, 31)
-FIRST_DAY = date(2021, 1, 1)
-DAYS = 2000  # produced_on cycles over FIRST_DAY + [0, DAYS): all inside the certificate
+DAYS = 28  # produced_on cycles over the DAYS days before today in Peru
 
 LOT_MASS_MG = 10_000  # 10 g of dore at 900.0 (fine 9 g): small, so capacity never bites
 LOT_FINENESS = 9_000
 PRICE = 90_000_000  # micro-USD per gram of fine gold: 90.00, at the reference price
+# The same reference price per troy ounce, as the standard body records it.
+PRICE_CENTS_PER_OZ = 279_931
 PASSWORD = "bench-password-0123"  # scratch users of a scratch database
 
 
@@ -46,6 +50,9 @@ def build_chain(session: Session, ctx: Context) -> Chain:
     """Register and certify the chain (the ledger must be bootstrapped); the caller commits."""
     chain = Chain()
     premiums.seed_rates(session, ctx)
+    premiums.record_reference_price(
+        session, ctx, actor=chain.body, day=FAR_PAST, cents_per_troy_oz=PRICE_CENTS_PER_OZ
+    )
     organizations.register_org(
         session,
         ctx,
@@ -101,7 +108,7 @@ def bearer_headers(session: Session, chain: Chain) -> dict[str, dict[str, str]]:
 
 def production_day(index: int) -> date:
     """The production date of the ``index``-th benchmark lot."""
-    return FIRST_DAY + timedelta(days=index % DAYS)
+    return local_date(now_instant(), "PE") - timedelta(days=1 + index % DAYS)
 
 
 def register(session: Session, ctx: Context, chain: Chain, index: int) -> str:

@@ -41,9 +41,7 @@ def upgrade() -> None:
         _org_fk("capacity_change", "org_id"),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_capacity_change")),
     )
-    op.create_index(
-        op.f("ix_capacity_change_org_id"), "capacity_change", ["org_id"], unique=False
-    )
+    op.create_index(op.f("ix_capacity_change_org_id"), "capacity_change", ["org_id"], unique=False)
     op.create_table(
         "registration_exception",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -109,6 +107,8 @@ def upgrade() -> None:
         batch.create_unique_constraint(op.f("uq_organization_ruc"), ["ruc"])
     with op.batch_alter_table("lot") as batch:
         batch.add_column(sa.Column("registered_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("registered_mass_mg", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("registered_fineness", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("reference_key", sa.String(length=100), nullable=True))
         batch.add_column(
             sa.Column("gained_mg", sa.BigInteger(), nullable=False, server_default="0")
@@ -125,9 +125,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reviewer", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("review_outcome", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("review_note", sa.Text(), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_flag_review_seq_event"), "event", ["review_seq"], ["seq"]
-        )
+        batch.create_foreign_key(op.f("fk_flag_review_seq_event"), "event", ["review_seq"], ["seq"])
 
 
 def downgrade() -> None:
@@ -139,7 +137,14 @@ def downgrade() -> None:
     with op.batch_alter_table("lot") as batch:
         batch.drop_index("ix_lot_mine_reference")
         batch.drop_index("ix_lot_mine_registered")
-        for column in ("gain_pairs", "gained_mg", "reference_key", "registered_on"):
+        for column in (
+            "gain_pairs",
+            "gained_mg",
+            "reference_key",
+            "registered_fineness",
+            "registered_mass_mg",
+            "registered_on",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("organization") as batch:
         batch.drop_constraint(op.f("uq_organization_ruc"), type_="unique")

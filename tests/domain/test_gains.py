@@ -273,3 +273,17 @@ def test_refining_dore_with_no_loss_is_flagged() -> None:
         outputs=[OutputSpec(id="G", form="grain", mass_mg=891_000, fineness=10_000)],
     )
     assert honest.flags == []
+
+
+def test_a_loss_takes_unattributed_gold_first() -> None:
+    lot = downstream()
+    up, _ = after_receipt(lot, mass_mg=lot.mass_mg + 4_500, fineness=None, head=HEAD)
+    assert up.unattributed_mg > 0
+    back = replace(up, status="in_transit", holder="trader-b", in_transit_to="trader-a")
+    down, judged = after_receipt(back, mass_mg=lot.mass_mg, fineness=None, head=HEAD)
+    assert judged.flags == []
+    assert down.origins == lot.origins and down.unattributed_mg == 0
+    # A loss beyond the unattributed part scales the mines down, exactly.
+    lighter = replace(down, status="in_transit", holder="trader-a", in_transit_to="trader-b")
+    less, _ = after_receipt(lighter, mass_mg=lot.mass_mg - 9_000, fineness=None, head=HEAD)
+    assert sum(less.origins.values()) == less.fine_mg

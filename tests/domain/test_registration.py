@@ -11,10 +11,12 @@ from goldtrace.domain.certification import Allowance, Cert
 from goldtrace.domain.registration import (
     CapacityPeriod,
     LateException,
+    Ledgered,
     PickerMembership,
     Registered,
     RegistrationFacts,
     RegistrationRequest,
+    Totals,
     capacity_on,
     check_established_gain,
     decide_registration,
@@ -27,6 +29,14 @@ CERT = Cert("mina", "FM-1", "fairmined", date(2020, 1, 1), date(2030, 12, 31))
 ECO = Cert("mina", "FME-1", "fairmined_ecological", date(2020, 1, 1), date(2030, 12, 31))
 # 10 miners: at most 10 x 4 g x 30 days = 1,200 g a month; declared 1,000 g.
 CAPACITY = (CapacityPeriod(date.min, 10, 1_000_000),)
+
+
+def ledgered(*records: Registered) -> Totals:
+    """Daily totals of ``records`` around today, as the services and the replay hand them over."""
+    index = Ledgered()
+    for record in records:
+        index.add(record)
+    return index.totals(TODAY - timedelta(days=2), TODAY)
 
 
 def facts(**changes: object) -> RegistrationFacts:
@@ -84,8 +94,8 @@ def test_past_windows_cannot_be_banked_the_registration_dates_count_too() -> Non
     )
     ok = request(mass_mg=200_000, fineness=10_000)
     # 5 x 180 g + 200 g = 1,100 g registered today, above 1,000 g.
-    assert refused(facts(nearby=earlier), ok).code == "capacity_exceeded"
-    assert decide_registration(facts(nearby=earlier[:4]), ok).flags == []
+    assert refused(facts(totals=ledgered(*earlier)), ok).code == "capacity_exceeded"
+    assert decide_registration(facts(totals=ledgered(*earlier[:4])), ok).flags == []
 
 
 def test_capacity_is_the_recorded_one_and_never_above_four_grams_a_miner_a_day() -> None:
@@ -140,14 +150,22 @@ def test_a_reference_used_before_is_refused_and_a_lookalike_is_flagged() -> None
     twin = Registered(
         "L1", TODAY - timedelta(days=20), TODAY - timedelta(days=18), 90_000, 100_000, 9_000
     )
-    (flag,) = decide_registration(facts(nearby=(twin,)), request()).flags
+    index = Ledgered()
+    index.add(twin)
+    found = index.lookalikes(100_000, 9_000, TODAY - timedelta(days=2))
+    assert found == [twin]
+    (flag,) = decide_registration(facts(lookalikes=found), request()).flags
     assert (flag.kind, flag.severity, flag.figures["earlier_lot"]) == (
         "possible_duplicate",
         "review",
         "L1",
     )
-    other = replace(twin, mass_mg=100_001)
-    assert decide_registration(facts(nearby=(other,)), request()).flags == []
+    other = replace(twin, lot="L2", mass_mg=100_001)
+    assert index.lookalikes(100_001, 9_000, TODAY) == []
+    index.add(other)
+    index.remove("L1")
+    assert index.lookalikes(100_000, 9_000, TODAY) == []
+    assert decide_registration(facts(lookalikes=()), request()).flags == []
 
 
 PICKER = "DNI:41000002"
@@ -178,9 +196,13 @@ def test_a_pickers_66_grams_count_across_every_association() -> None:
     # 60 g already sold this month through another association.
     elsewhere = (Registered("P1", TODAY - timedelta(days=10), TODAY - timedelta(days=9), 60_000),)
     ore = request(mass_mg=70_000, fineness=1_000, picker=PICKER)  # 7 g fine
-    assert refused(pickers(picker_nearby=elsewhere), ore).code == "picker_limit_exceeded"
+    assert refused(pickers(picker_totals=ledgered(*elsewhere)), ore).code == (
+        "picker_limit_exceeded"
+    )
     assert (
-        decide_registration(pickers(picker_nearby=elsewhere), replace(ore, mass_mg=60_000)).flags
+        decide_registration(
+            pickers(picker_totals=ledgered(*elsewhere)), replace(ore, mass_mg=60_000)
+        ).flags
         == []
     )
 
@@ -195,7 +217,7 @@ def test_a_gain_on_a_registered_lot_counts_against_the_window() -> None:
     registered = (Registered("L1", TODAY - timedelta(days=2), TODAY, 999_000),)
     with pytest.raises(RuleViolation) as caught:
         check_established_gain(
-            facts(nearby=registered),
+            facts(totals=ledgered(*registered)),
             produced_on=TODAY - timedelta(days=2),
             registered_on=TODAY,
             gain_mg=2_000,
@@ -203,7 +225,7 @@ def test_a_gain_on_a_registered_lot_counts_against_the_window() -> None:
         )
     assert caught.value.code == "capacity_exceeded"
     check_established_gain(
-        facts(nearby=registered),
+        facts(totals=ledgered(*registered)),
         produced_on=TODAY - timedelta(days=2),
         registered_on=TODAY,
         gain_mg=1_000,

@@ -597,3 +597,38 @@ def test_verify_replays_the_new_events(ledger: Session, ctx: Context, chain: Cha
     assert receive_before > 0
     report = verify_ledger(ledger, ctx, workers=1)
     assert report.ok, report.faults
+
+
+def test_the_dashboard_meter_shows_the_fuller_window_and_the_capacity_in_force(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    from goldtrace.services import dashboards
+
+    small = mine(ledger, ctx, "medidor")
+    # Produced 35 days ago (outside the production window), registered today by exception.
+    registry.grant_late_registration(
+        ledger,
+        ctx,
+        actor="arm",
+        org_id=small,
+        produced_from=recent(40),
+        produced_until=recent(35),
+        register_until=lima_today(),
+        reason="huaico",
+    )
+    dore(ledger, ctx, small, 300, produced_on=recent(35))
+    operator = Actor(user_id=9, email="op@m", org_id=small, org_kind="mine", role="operator")
+    shown = dashboards.summary(ledger, operator)
+    assert (shown.capacity_used_mg, shown.capacity_limit_mg) == (300_000, 1_000_000)
+    registry.change_capacity(
+        ledger,
+        ctx,
+        actor="arm",
+        org_id=small,
+        miners=5,
+        capacity_mg_month=2_000_000,
+        effective_from=recent(1),
+        reason="retiro de socios",
+    )
+    # 5 miners x 4 g x 30 days: the ceiling, whatever the declared capacity.
+    assert dashboards.summary(ledger, operator).capacity_limit_mg == 600_000

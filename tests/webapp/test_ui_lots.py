@@ -18,12 +18,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from builders import Chain, certified_chain, move, register, sell
+from builders import (
+    FAR_FUTURE,
+    FAR_PAST,
+    REFERENCE_MICRO,
+    Chain,
+    certified_chain,
+    move,
+    recent,
+    register,
+    sell,
+)
 from goldtrace.db.models import Event, Flag, Lot, SaleTerms, Voided
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.domain.organizations import OrgProfile
 from goldtrace.errors import GoldtraceError
-from goldtrace.services import accounts, lots, organizations
+from goldtrace.services import accounts, lots, organizations, registry
 from goldtrace.services.context import Context
 from goldtrace.webapp.messages import plain
 
@@ -107,7 +117,13 @@ def test_the_inventory_shows_on_hand_incoming_and_outgoing_lots(
     kept = register(ledger, ctx, chain.mine)
     sent = register(ledger, ctx, chain.mine, mass_mg=2_000_000)
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=sent, to=chain.trader, price=1, reference_price=1
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=sent,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     page = html(login(chain.mine).get("/lots"))
     on_hand, rest = page.split('id="incoming"')
@@ -127,7 +143,13 @@ def test_the_inventory_filters_by_status_and_form(
     kept = register(ledger, ctx, chain.mine)
     sent = register(ledger, ctx, chain.mine)
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=sent, to=chain.trader, price=1, reference_price=1
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=sent,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     client = login(chain.mine)
     page = html(client.get("/lots?status=in_transit"))
@@ -153,23 +175,70 @@ def test_pages_send_anonymous_visitors_to_the_login(app: Flask, chain: Chain) ->
 # --- register --------------------------------------------------------------------------------
 
 
-REGISTRATION = {
-    "form": "dore",
-    "mass_g": "1250,5",
-    "fineness": "912.5",
-    "category": "fairmined",
-    "produced_on": "2026-11-01",
-    "reference": "BOLSA-7",
-    "picker": "",
-}
+def registration() -> dict[str, str]:
+    """The registration form as a mine fills it in: a lot produced three days ago in Peru."""
+    return {
+        "form": "dore",
+        "mass_g": "1250,5",
+        "fineness": "912.5",
+        "category": "fairmined",
+        "produced_on": recent().isoformat(),
+        "reference": "BOLSA-7",
+        "picker": "",
+    }
 
 
-def test_only_a_mine_gets_the_registration_form(login: Any, chain: Chain) -> None:
+def pickers_association(session: Session, ctx: Context, chain: Chain) -> str:
+    """A certified association of pickers with one registered member; returns its id."""
+    organizations.register_org(
+        session,
+        ctx,
+        actor=chain.body,
+        profile=OrgProfile(
+            id="pallay",
+            name="Asociación de Pallaqueras",
+            kind="mine",
+            miners=40,
+            capacity_mg_month=10**7,
+            pickers=True,
+        ),
+    )
+    registry.record_certification(
+        session,
+        ctx,
+        actor=chain.body,
+        org_id="pallay",
+        category="fairmined",
+        number="FM-PALLAY",
+        valid_from=FAR_PAST,
+        valid_until=FAR_FUTURE,
+    )
+    registry.register_picker(
+        session,
+        ctx,
+        actor=chain.body,
+        id_type="DNI",
+        number="41000002",
+        name="Rosa Quispe",
+        association="pallay",
+        valid_from=FAR_PAST,
+    )
+    return "pallay"
+
+
+def test_only_a_mine_gets_the_registration_form(
+    login: Any, ledger: Session, ctx: Context, chain: Chain
+) -> None:
     page = login(chain.mine).get("/lots/new")
     assert page.status_code == 200
     text = html(page)
-    for name in ("form", "mass_g", "fineness", "category", "produced_on", "reference", "picker"):
+    for name in ("form", "mass_g", "fineness", "category", "produced_on", "reference"):
         assert f'<label for="{name}">' in text and f'id="{name}"' in text
+    # Only an association of pickers names the picker, one of its registered members.
+    assert '<label for="picker">' not in text
+    association = html(login(pickers_association(ledger, ctx, chain)).get("/lots/new"))
+    assert '<label for="picker">' in association and 'id="picker"' in association
+    assert 'value="DNI:41000002"' in association and "Rosa Quispe" in association
     assert 'value="fairmined_ecological"' not in text  # CECOMIP is certified plain Fairmined
     eco = html(login(chain.eco_mine).get("/lots/new"))
     assert 'value="fairmined_ecological"' in eco and 'value="fairmined"' in eco
@@ -180,7 +249,7 @@ def test_only_a_mine_gets_the_registration_form(login: Any, chain: Chain) -> Non
 def test_a_mine_registers_a_lot_through_the_form(login: Any, ledger: Session, chain: Chain) -> None:
     client = login(chain.mine)
     before = event_count(ledger, "lot.register")
-    response = client.post("/lots/new", data=REGISTRATION)
+    response = client.post("/lots/new", data=registration())
     assert response.status_code == 302
     lot_id = response.headers["Location"].rsplit("/", 1)[1]
     assert event_count(ledger, "lot.register") == before + 1
@@ -200,7 +269,7 @@ def test_invalid_fields_are_shown_next_to_them_and_nothing_is_written(
     login: Any, ledger: Session, chain: Chain
 ) -> None:
     before = event_count(ledger)
-    bad = {**REGISTRATION, "mass_g": "1.250,5", "fineness": "1200", "produced_on": "ayer"}
+    bad = {**registration(), "mass_g": "1.250,5", "fineness": "1200", "produced_on": "ayer"}
     response = login(chain.mine).post("/lots/new", data=bad)
     assert response.status_code == 422
     page = html(response)
@@ -217,7 +286,7 @@ def test_a_registration_beyond_capacity_is_refused_in_spanish_and_writes_nothing
     app: Flask, login: Any, ledger: Session, chain: Chain
 ) -> None:
     before = event_count(ledger)
-    response = login(chain.mine).post("/lots/new", data={**REGISTRATION, "mass_g": "20000"})
+    response = login(chain.mine).post("/lots/new", data={**registration(), "mass_g": "20000"})
     assert response.status_code == 422
     page = html(response)
     assert spanish(app, "capacity_exceeded") in page
@@ -291,14 +360,14 @@ def test_a_first_sale_asks_for_prices_and_dispatches(
     before = event_count(ledger, "lot.dispatch")
     response = client.post(
         f"/lots/{lot_id}/dispatch",
-        data={"to": chain.trader, "price": "84,50", "reference_price": "85"},
+        data={"to": chain.trader, "price": "86,50", "reference_price": "90"},
     )
     assert response.status_code == 302
     assert event_count(ledger, "lot.dispatch") == before + 1
     lot = fresh_lot(ledger, lot_id)
     assert (lot.status, lot.in_transit_to) == ("in_transit", chain.trader)
     terms = ledger.scalars(select(SaleTerms).where(SaleTerms.lot_id == lot_id)).one()
-    assert (terms.price_microusd_per_g, terms.reference_microusd_per_g) == (84_500_000, 85_000_000)
+    assert (terms.price_microusd_per_g, terms.reference_microusd_per_g) == (86_500_000, 90_000_000)
 
 
 def test_a_price_below_95_percent_is_refused_in_spanish_and_writes_nothing(
@@ -308,7 +377,7 @@ def test_a_price_below_95_percent_is_refused_in_spanish_and_writes_nothing(
     before = event_count(ledger)
     response = login(chain.mine).post(
         f"/lots/{lot_id}/dispatch",
-        data={"to": chain.trader, "price": "80", "reference_price": "85"},
+        data={"to": chain.trader, "price": "80", "reference_price": "90"},
     )
     assert response.status_code == 422
     page = html(response)
@@ -349,7 +418,13 @@ def test_only_the_holder_dispatches(
     assert login(chain.trader).get(f"/lots/{lot_id}/dispatch").status_code == 404
     assert login(AUDITOR).get(f"/lots/{lot_id}/dispatch").status_code == 403
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=lot_id, to=chain.trader, price=1, reference_price=1
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=lot_id,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     assert login(chain.trader).get(f"/lots/{lot_id}/dispatch").status_code == 403
     assert login(chain.mine).get(f"/lots/{lot_id}/dispatch").status_code == 409
@@ -363,7 +438,13 @@ def test_the_recipient_receives_with_the_weighed_mass(
 ) -> None:
     lot_id = register(ledger, ctx, chain.mine)
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=lot_id, to=chain.trader, price=1, reference_price=1
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=lot_id,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     client = login(chain.trader)
     detail = html(client.get(f"/lots/{lot_id}"))
@@ -389,7 +470,13 @@ def test_only_the_named_recipient_receives(
     lot_id = register(ledger, ctx, chain.mine)
     assert login(chain.mine).get(f"/lots/{lot_id}/receive").status_code == 409
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=lot_id, to=chain.trader, price=1, reference_price=1
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=lot_id,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     assert login(chain.mine).get(f"/lots/{lot_id}/receive").status_code == 403
     assert login(chain.refiner).get(f"/lots/{lot_id}/receive").status_code == 404
@@ -402,7 +489,13 @@ def test_a_receipt_with_a_bad_mass_shows_the_error_and_writes_nothing(
 ) -> None:
     lot_id = register(ledger, ctx, chain.mine)
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=lot_id, to=chain.trader, price=1, reference_price=1
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=lot_id,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     before = event_count(ledger)
     response = login(chain.trader).post(f"/lots/{lot_id}/receive", data={"mass_g": "0"})
@@ -461,7 +554,13 @@ def test_only_the_author_may_void(
 ) -> None:
     lot_id = register(ledger, ctx, chain.mine)
     lots.dispatch_lot(
-        ledger, ctx, actor=chain.mine, lot_id=lot_id, to=chain.trader, price=1, reference_price=1
+        ledger,
+        ctx,
+        actor=chain.mine,
+        lot_id=lot_id,
+        to=chain.trader,
+        price=REFERENCE_MICRO,
+        reference_price=REFERENCE_MICRO,
     )
     seq = fresh_lot(ledger, lot_id).updated_seq
     trader = login(chain.trader)
@@ -481,7 +580,7 @@ def test_csrf_a_form_post_without_its_token_is_refused(
 ) -> None:
     client = login(chain.mine, csrf=True)
     before = event_count(ledger)
-    assert client.post("/lots/new", data=REGISTRATION).status_code == 400
+    assert client.post("/lots/new", data=registration()).status_code == 400
     lot_id = register(ledger, ctx, chain.mine)
     seq = fresh_lot(ledger, lot_id).created_seq
     before = event_count(ledger)
@@ -494,7 +593,7 @@ def test_csrf_a_form_post_with_its_token_goes_through(
     login: Any, ledger: Session, chain: Chain
 ) -> None:
     client = login(chain.mine, csrf=True)
-    data = {**REGISTRATION, "csrf_token": token(client.get("/lots/new"))}
+    data = {**registration(), "csrf_token": token(client.get("/lots/new"))}
     response = client.post("/lots/new", data=data)
     assert response.status_code == 302
     lot_id = response.headers["Location"].rsplit("/", 1)[1]

@@ -288,6 +288,9 @@ class Lot(Base):
     produced_on: Mapped[date | None] = mapped_column(Date)
     picker: Mapped[str | None] = mapped_column(String(64), index=True)
     registered_on: Mapped[date | None] = mapped_column(Date)
+    # The mass and fineness the mine registered (look-alike registrations are compared on these).
+    registered_mass_mg: Mapped[int | None] = mapped_column(BigInteger)
+    registered_fineness: Mapped[int | None]
     # Fine gold as first established (registration, then gains by receipts and assays before anything
     # is made of the lot): what counts against the mine's (and picker's) 30-day capacity.
     registered_fine_mg: Mapped[int | None] = mapped_column(BigInteger)

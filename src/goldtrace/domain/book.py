@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -24,50 +24,6 @@ from goldtrace.domain.instants import local_date, parse_date
 from goldtrace.domain.keystate import KeyState
 from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG
 from goldtrace.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
-
-
-@dataclass
-class _Registrations:
-    """Live registrations (of one mine, or naming one picker), sorted by production date, for the
-    30-day windows by production and by registration date in O(log n + k)."""
-
-    by_produced: list[tuple[date, int, str]] = field(default_factory=list)  # (produced, seq, lot)
-    records: dict[str, registration.Registered] = field(default_factory=dict)
-    seqs: dict[str, int] = field(default_factory=dict)
-    # The longest delay between production and registration seen: bounds the search by either date.
-    max_span: int = 0
-
-    def add(self, seq: int, record: registration.Registered) -> None:
-        bisect.insort(self.by_produced, (record.produced_on, seq, record.lot))
-        self.records[record.lot] = record
-        self.seqs[record.lot] = seq
-        self.max_span = max(self.max_span, (record.registered_on - record.produced_on).days)
-
-    def remove(self, lot: str) -> None:
-        if self.records.pop(lot, None) is not None:
-            seq = self.seqs.pop(lot)
-            self.by_produced = [item for item in self.by_produced if item[1] != seq]
-
-    def grow(self, lot: str, gain_mg: int) -> None:
-        record = self.records[lot]
-        self.records[lot] = replace(record, fine_mg=record.fine_mg + gain_mg)
-
-    def near(self, days: list[date]) -> list[registration.Registered]:
-        span = certs.WINDOW_DAYS - 1
-        low = date.fromordinal(min(days).toordinal() - span - self.max_span)
-        high = date.fromordinal(max(days).toordinal() + span)
-        lo = bisect.bisect_left(self.by_produced, (low, -1, ""))
-        hi = bisect.bisect_right(self.by_produced, (high, 2**62, ""))
-        found = []
-        for _, _, lot in self.by_produced[lo:hi]:
-            record = self.records[lot]
-            if any(
-                abs((record.produced_on - d).days) <= span
-                or abs((record.registered_on - d).days) <= span
-                for d in days
-            ):
-                found.append(record)
-        return found
 
 
 @dataclass
@@ -147,8 +103,8 @@ class Book:
         self.memberships: dict[str, list[registration.PickerMembership]] = {}
         self.groups: dict[str, set[str]] = {}
         self.rucs: dict[str, str] = {}
-        self.mine_output: dict[str, _Registrations] = {}
-        self.picker_output: dict[str, _Registrations] = {}
+        self.mine_output: dict[str, registration.Ledgered] = {}
+        self.picker_output: dict[str, registration.Ledgered] = {}
         self.references: dict[tuple[str, str], str] = {}  # (mine, reference key) -> live lot
         self.reference_prices: list[tuple[date, int, int]] = []  # (day, seq, micro-USD per g)
         # Every flag the rules raised, (seq, kind) -> reviewed.
@@ -211,7 +167,7 @@ class Book:
     ) -> registration.RegistrationFacts:
         """The facts the registration rules need, from memory (as the services read them from tables)."""
         profile = self.keys.orgs[mine]
-        days = [req.produced_on, req.registered_on]
+        output = self.mine_output.get(mine) or registration.Ledgered()
         key = registration.reference_key(req.reference)
         return registration.RegistrationFacts(
             mine=mine,
@@ -221,13 +177,16 @@ class Book:
             allowances=self.allowances.get(mine, []),
             late_exceptions=self.late.get(mine, []),
             pickers_association=profile.pickers,
-            nearby=self.mine_output.get(mine, _Registrations()).near(days),
+            totals=output.totals(req.produced_on, req.registered_on),
+            lookalikes=output.lookalikes(req.mass_mg, req.fineness, req.produced_on),
             reference_taken=key is not None and (mine, key) in self.references,
             memberships=self.memberships.get(req.picker, []) if req.picker else (),
-            picker_nearby=(
-                self.picker_output.get(req.picker, _Registrations()).near(days)
+            picker_totals=(
+                (self.picker_output.get(req.picker) or registration.Ledgered()).totals(
+                    req.produced_on, req.registered_on
+                )
                 if req.picker
-                else ()
+                else registration.Totals()
             ),
             max_age_days=self.max_age_days,
         )
@@ -484,9 +443,9 @@ def _lot_register(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
         mass_mg=req.mass_mg,
         fineness=req.fineness,
     )
-    book.mine_output.setdefault(actor, _Registrations()).add(seq, record)
+    book.mine_output.setdefault(actor, registration.Ledgered()).add(record)
     if picker is not None:
-        book.picker_output.setdefault(picker, _Registrations()).add(seq, record)
+        book.picker_output.setdefault(picker, registration.Ledgered()).add(record)
     key = registration.reference_key(req.reference)
     if key is not None:
         book.references[(actor, key)] = lot_id

@@ -2,7 +2,8 @@
 its origins follow.
 
 The invariant every function here keeps: a lot's origins (fine mg per mine) never sum to more than its
-fine gold, and what they do not cover is *unattributed*: gold that no mine registered. It is never
+fine gold, and what they do not cover is *unattributed*: gold that no mine registered. A loss at a
+weighing or an assay takes unattributed gold first. It is never
 rescaled into a mine's share. A gain on a lot that still is a mine's registered lot (nothing made of it
 yet) is the mine's gold as first established: it is counted in the mine's share and, by the caller,
 against the mine's capacity. A gain anywhere downstream is unattributed.
@@ -122,8 +123,12 @@ def reweigh(
             )
         )
     if new_fine <= old_fine:
-        buckets = allocate(pool(origins, old_fine), new_fine)
-        return Reweighed(split_pool(buckets), gained_mg, pairs, flags, 0)
+        # A loss takes unattributed gold first: a scale that reads 0.05 % high at one receipt and
+        # 0.05 % low at the next leaves nothing unattributed, and no mine's share shrinks for gold
+        # it never registered. Only a loss beyond the unattributed part scales the mines down.
+        if new_fine >= sum(origins.values()):
+            return Reweighed(dict(origins), gained_mg, pairs, flags, 0)
+        return Reweighed(allocate(origins, new_fine), gained_mg, pairs, flags, 0)
 
     gain = new_fine - old_fine
     gain_ppm = ppm(gain, old_fine) if old_fine else 10**12

@@ -18,8 +18,8 @@ is written once. Nothing a mine declares is taken on its word alone:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from goldtrace.domain import certification as certrules
@@ -101,6 +101,81 @@ class Registered:
 
 
 @dataclass(frozen=True)
+class Totals:
+    """Live fine gold registered (as first established), summed by day: by production date and by
+    registration date. Only the days within 29 of the dates being judged matter."""
+
+    produced: Mapping[date, int] = field(default_factory=dict)
+    registered: Mapping[date, int] = field(default_factory=dict)
+
+
+class Ledgered:
+    """Registrations in memory (of one mine, or naming one person), as ``goldtrace verify`` and the
+    simulator keep them: daily totals for the windows and an index for look-alikes, O(1) to change."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Registered] = {}
+        self._produced: dict[date, int] = {}
+        self._registered: dict[date, int] = {}
+        self._alike: dict[tuple[int, int], set[str]] = {}
+
+    def add(self, record: Registered) -> None:
+        """Count a new live registration (replacing an earlier record of the same lot)."""
+        self.remove(record.lot)
+        self.records[record.lot] = record
+        self._count(record, 1)
+        self._alike.setdefault((record.mass_mg, record.fineness), set()).add(record.lot)
+
+    def remove(self, lot: str) -> None:
+        """Forget a voided registration."""
+        record = self.records.pop(lot, None)
+        if record is not None:
+            self._count(record, -1)
+            self._alike[(record.mass_mg, record.fineness)].discard(lot)
+
+    def grow(self, lot: str, gain_mg: int) -> None:
+        """Count fine gold gained by a receipt or assay of a registered lot (negative: a void of it)."""
+        record = self.records[lot]
+        self._count(record, -1)
+        self.records[lot] = replace(record, fine_mg=record.fine_mg + gain_mg)
+        self._count(self.records[lot], 1)
+
+    def totals(self, produced_on: date, registered_on: date) -> Totals:
+        """The daily totals near the two dates."""
+        return Totals(
+            produced=_near(self._produced, produced_on),
+            registered=_near(self._registered, registered_on),
+        )
+
+    def lookalikes(self, mass_mg: int, fineness: int, produced_on: date) -> list[Registered]:
+        """Live registrations of the same mass and fineness produced within LOOKALIKE_DAYS."""
+        found = (self.records[lot] for lot in self._alike.get((mass_mg, fineness), ()))
+        return sorted(
+            (r for r in found if abs((r.produced_on - produced_on).days) <= LOOKALIKE_DAYS),
+            key=lambda r: (r.produced_on, r.lot),
+        )
+
+    def _count(self, record: Registered, sign: int) -> None:
+        for totals, day in (
+            (self._produced, record.produced_on),
+            (self._registered, record.registered_on),
+        ):
+            totals[day] = totals.get(day, 0) + sign * record.fine_mg
+            if totals[day] == 0:
+                del totals[day]
+
+
+def _near(totals: Mapping[date, int], day: date) -> dict[date, int]:
+    span = certrules.WINDOW_DAYS - 1
+    found = {}
+    for offset in range(-span, span + 1):
+        other = day + timedelta(days=offset)
+        if other in totals:
+            found[other] = totals[other]
+    return found
+
+
+@dataclass(frozen=True)
 class RegistrationFacts:
     """Everything :func:`decide_registration` needs to know about the mine, gathered once."""
 
@@ -111,12 +186,13 @@ class RegistrationFacts:
     allowances: Sequence[certrules.Allowance] = ()
     late_exceptions: Sequence[LateException] = ()
     pickers_association: bool = False
-    # The mine's live registrations produced or registered within 29 days of either date.
-    nearby: Sequence[Registered] = ()
+    # The mine's registered fine gold by day near the dates, and its look-alike registrations.
+    totals: Totals = field(default_factory=Totals)
+    lookalikes: Sequence[Registered] = ()
     reference_taken: bool = False
-    # The named person's memberships, and her live registrations near the dates, in every association.
+    # The named person's memberships, and her registered fine gold near the dates, in every association.
     memberships: Sequence[PickerMembership] = ()
-    picker_nearby: Sequence[Registered] = ()
+    picker_totals: Totals = field(default_factory=Totals)
     max_age_days: int = MAX_AGE_DAYS
 
 
@@ -181,18 +257,15 @@ def check_capacity(
 ) -> None:
     """Raise ``capacity_exceeded`` if ``new_mg`` more fine gold, produced and registered on these
     dates, puts any 30-day window of the mine over its limit, by production or by registration date."""
-    for by, day in (("produced_on", produced_on), ("registered_on", registered_on)):
-        history = [
-            (getattr(r, by), r.fine_mg)
-            for r in facts.nearby
-            if abs((getattr(r, by) - day).days) < certrules.WINDOW_DAYS
-        ]
+    for dated, day, history in (
+        ("produced", produced_on, facts.totals.produced),
+        ("registered", registered_on, facts.totals.registered),
+    ):
         limit = capacity_on(facts.capacity, day).limit_mg
-        dated = "produced" if by == "produced_on" else "registered"
         certrules.check_window(
             day=day,
             new_mg=new_mg,
-            history=history,
+            history=history.items(),
             limit_mg=limit,
             exceptions=facts.allowances,
             code="capacity_exceeded",
@@ -280,11 +353,14 @@ def _check_picker(facts: RegistrationFacts, req: RegistrationRequest) -> None:
 def _check_picker_windows(
     facts: RegistrationFacts, picker: str, produced_on: date, registered_on: date, new_mg: int
 ) -> None:
-    for by, day in (("produced_on", produced_on), ("registered_on", registered_on)):
+    for day, history in (
+        (produced_on, facts.picker_totals.produced),
+        (registered_on, facts.picker_totals.registered),
+    ):
         certrules.check_window(
             day=day,
             new_mg=new_mg,
-            history=[(getattr(r, by), r.fine_mg) for r in facts.picker_nearby],
+            history=history.items(),
             limit_mg=certrules.PICKER_LIMIT_MG,
             code="picker_limit_exceeded",
             who=f"picker {picker}",
@@ -292,7 +368,7 @@ def _check_picker_windows(
 
 
 def _lookalikes(facts: RegistrationFacts, req: RegistrationRequest) -> list[Flag]:
-    for earlier in facts.nearby:
+    for earlier in facts.lookalikes:
         close = abs((earlier.produced_on - req.produced_on).days) <= LOOKALIKE_DAYS
         if close and (earlier.mass_mg, earlier.fineness) == (req.mass_mg, req.fineness):
             return [

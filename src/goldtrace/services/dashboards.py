@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session
 
 from goldtrace.db.models import Event, Flag, Lot, Organization, SaleTerms
 from goldtrace.domain import certification as certrules
+from goldtrace.domain import registration
 from goldtrace.domain.actors import Actor
+from goldtrace.domain.instants import local_date, now_instant
+from goldtrace.services import registry
 from goldtrace.services.organizations import get_org
 
 
@@ -66,16 +69,24 @@ def summary(session: Session, actor: Actor, *, today: date | None = None) -> Sum
         ).all()
         result.sold_this_month = len(sold)
         result.sold_fine_mg = sum(m * f // 10_000 for m, f in sold)
-        profile = get_org(session, org)
-        result.capacity_limit_mg = certrules.capacity_limit_mg(
-            profile.miners, profile.capacity_mg_month
-        )
-        result.capacity_used_mg = session.execute(
-            select(func.coalesce(func.sum(Lot.registered_fine_mg), 0)).where(
-                Lot.mine_id == org,
-                Lot.status != "voided",
-                Lot.produced_on > today - timedelta(days=certrules.WINDOW_DAYS),
-                Lot.produced_on <= today,
-            )
-        ).scalar_one()
+        # The capacity in force in the mine's calendar, and the fuller of its two 30-day windows
+        # ending today: by production date and by registration date (both bound registrations).
+        local_today = local_date(now_instant(), get_org(session, org).country)
+        periods = registry.capacity_periods(session, org)
+        if periods:
+            result.capacity_limit_mg = registration.capacity_on(periods, local_today).limit_mg
+        start = local_today - timedelta(days=certrules.WINDOW_DAYS - 1)
+        used = [
+            session.execute(
+                select(func.coalesce(func.sum(Lot.registered_fine_mg), 0)).where(
+                    Lot.mine_id == org,
+                    Lot.status != "voided",
+                    column >= start,
+                    column <= local_today,
+                )
+            ).scalar_one()
+            or 0
+            for column in (Lot.produced_on, Lot.registered_on)
+        ]
+        result.capacity_used_mg = max(used)
     return result

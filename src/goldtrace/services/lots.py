@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goldtrace.db.models import (
@@ -208,6 +208,8 @@ def register_lot(
         mine_id=actor,
         produced_on=produced_on,
         registered_on=request.registered_on,
+        registered_mass_mg=mass_mg,
+        registered_fineness=fineness,
         picker=person,
         reference=reference,
         reference_key=registration.reference_key(reference),
@@ -231,8 +233,8 @@ def register_lot(
 def registration_facts(
     session: Session, ctx: Context, mine: Organization, request: registration.RegistrationRequest
 ) -> registration.RegistrationFacts:
-    """Everything the registration rules need about ``mine`` for ``request``, read once."""
-    days = [request.produced_on, request.registered_on]
+    """Everything the registration rules need about ``mine`` for ``request``, read once: a handful
+    of indexed queries, whatever the number of lots (the windows are read as daily sums)."""
     taken = request.reference is not None and (
         session.execute(
             select(Lot.id).where(
@@ -244,6 +246,7 @@ def registration_facts(
         ).first()
         is not None
     )
+    person = request.picker
     return registration.RegistrationFacts(
         mine=mine.id,
         mine_name=mine.name,
@@ -252,42 +255,55 @@ def registration_facts(
         allowances=registry.allowances(session, mine.id),
         late_exceptions=registry.late_exceptions(session, mine.id),
         pickers_association=mine.pickers,
-        nearby=registered_near(session, Lot.mine_id == mine.id, days),
+        totals=_totals(session, Lot.mine_id == mine.id, request),
+        lookalikes=_lookalikes(session, mine.id, request),
         reference_taken=taken,
-        memberships=registry.memberships(session, request.picker) if request.picker else (),
-        picker_nearby=(
-            registered_near(session, Lot.picker == request.picker, days) if request.picker else ()
+        memberships=registry.memberships(session, person) if person else (),
+        picker_totals=(
+            _totals(session, Lot.picker == person, request) if person else registration.Totals()
         ),
         max_age_days=ctx.settings.registration_max_age_days,
     )
 
 
-def registered_near(
-    session: Session, criterion: object, days: Sequence[date]
+_LIVE_REGISTRATIONS = (Lot.status != "voided", Lot.produced_on.is_not(None))
+
+
+def _totals(
+    session: Session, criterion: object, request: registration.RegistrationRequest
+) -> registration.Totals:
+    """Live registered fine gold by production day near the production date, and by registration
+    day near the registration date."""
+    span = timedelta(days=certrules.WINDOW_DAYS - 1)
+    found = []
+    for column, day in (
+        (Lot.produced_on, request.produced_on),
+        (Lot.registered_on, request.registered_on),
+    ):
+        rows = session.execute(
+            select(column, func.sum(Lot.registered_fine_mg))
+            .where(criterion, *_LIVE_REGISTRATIONS, column.between(day - span, day + span))  # type: ignore[arg-type]
+            .group_by(column)
+        ).all()
+        found.append({d: int(mg or 0) for d, mg in rows if d is not None})
+    return registration.Totals(produced=found[0], registered=found[1])
+
+
+def _lookalikes(
+    session: Session, mine: str, request: registration.RegistrationRequest
 ) -> list[registration.Registered]:
-    """Live registrations matching ``criterion`` produced or registered near any of ``days``."""
-    window = certrules.WINDOW_DAYS - 1
-    near = [
-        (Lot.produced_on.between(d - timedelta(days=window), d + timedelta(days=window)))
-        for d in days
-    ] + [
-        (Lot.registered_on.between(d - timedelta(days=window), d + timedelta(days=window)))
-        for d in days
-    ]
+    """The mine's live registrations of the same mass and fineness produced within 30 days."""
+    span = timedelta(days=registration.LOOKALIKE_DAYS)
     rows = session.execute(
-        select(
-            Lot.id,
-            Lot.produced_on,
-            Lot.registered_on,
-            Lot.registered_fine_mg,
-            Lot.mass_mg,
-            Lot.fineness,
-        ).where(
-            criterion,  # type: ignore[arg-type]
-            Lot.status != "voided",
-            Lot.produced_on.is_not(None),
-            or_(*near),
+        select(Lot.id, Lot.produced_on, Lot.registered_on, Lot.registered_fine_mg)
+        .where(
+            Lot.mine_id == mine,
+            *_LIVE_REGISTRATIONS,
+            Lot.registered_mass_mg == request.mass_mg,
+            Lot.registered_fineness == request.fineness,
+            Lot.produced_on.between(request.produced_on - span, request.produced_on + span),
         )
+        .order_by(Lot.produced_on, Lot.id)
     ).all()
     return [
         registration.Registered(
@@ -295,10 +311,10 @@ def registered_near(
             produced_on=produced,
             registered_on=registered or produced,
             fine_mg=fine or 0,
-            mass_mg=mass,
-            fineness=fineness,
+            mass_mg=request.mass_mg,
+            fineness=request.fineness,
         )
-        for lot_id, produced, registered, fine, mass, fineness in rows
+        for lot_id, produced, registered, fine in rows
         if produced is not None
     ]
 
