@@ -31,6 +31,7 @@ from goldtrace.db import migrate
 from goldtrace.db.session import make_engine
 from goldtrace.services import organizations, premiums
 from goldtrace.services.context import Context
+from goldtrace.services.verify import verify_ledger
 from launder_rogues import Step
 from launder_world import World
 
@@ -91,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 with session.begin():
                     found = launder_signals.signals(world)
+                checked = time.perf_counter()
+                with session.begin():
+                    report = verify_ledger(session, world.ctx, workers=1)
+                checked = time.perf_counter() - checked
         finally:
             engine.dispose()
     elapsed = time.perf_counter() - started
@@ -110,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         f"seed {args.seed}, {args.mines} mines, year from {start} to {start + timedelta(days=DAYS - 1)}, "
         f"{world.log_events:,} events in the ledger, commit {_commit()}; elapsed {elapsed:.1f} s"
     )
+    # The replay applies the rules again to every event: the ledger the services wrote must pass.
+    verdict = "ok" if report.ok else f"{len(report.faults)} faults, the first: {report.first}"
+    print(f"goldtrace verify of the simulated ledger: {verdict} ({checked:.1f} s)")
     if world.setup_refused:
         refused = ", ".join(f"{k} x{n}" for k, n in sorted(world.setup_refused.items()))
         print(f"attack preparations refused (their attempts were not made): {refused}")
