@@ -74,6 +74,8 @@ def prepare(world: World, chain: Chain) -> Plan:
     for k in range(3):
         on(60 + 90 * k, [t[1]], 3_000_000, lambda i: _heavier_receipt(world, i, t[1], t[5]))
     on(75, [t[3]], 1_000_000, lambda i: _split_creating_gold(world, t[3], i))
+    for k in range(4):
+        plan.append((50 + 80 * k, lambda: _merge_without_loss(world, supply, t[5])))
     plan += _ore(world, t[6])
     plan += _uncertified(world, supply, t[0])
     plan += _unauthorized(world, suppliers[0])
@@ -144,6 +146,25 @@ def _heavier_once(world: World, lot_id: str, sender: str, recipient: str) -> Non
         "7 +0.099 % once on each of many lots",
         _gain(world, lot_id, 1.00099),
         lambda: move(world, sender, lot_id, recipient, 1.00099),
+    )
+
+
+def _merge_without_loss(
+    world: World, supply: Callable[[int, list[str]], str | None], trader: str
+) -> None:
+    """Two doré lots melted together with their 0.1 % loss topped up: a merge has no loss floor."""
+    pair = [supply(3_000_000, [trader]), supply(2_000_000, [trader])]
+    inputs = [i for i in pair if i is not None]
+    if len(inputs) < 2:
+        return
+    rows = [lots.get_lot(world.session, i) for i in inputs]
+    mass = sum(r.mass_mg for r in rows)
+    fine = sum(fine_mg(r.mass_mg, r.fineness) for r in rows)
+    out = OutputSpec(id="", form="dore", mass_mg=mass, fineness=fine * 10_000 // mass)
+    world.attempt(
+        "6 merging with 0 % loss (topped up)",
+        fine // 1000,
+        lambda: transform(world, trader, "merge", inputs, [out]),
     )
 
 
@@ -258,12 +279,32 @@ def _ore(world: World, trader: str) -> Plan:
         sell(world, mine, lot_id, trader, receive=False)
         receipt(world, trader, lot_id, fineness=3_000)
 
+    def melted_then_assayed() -> None:
+        # Once something is made of the lot, a gain is no longer the mine's: it is unattributed.
+        lot_id = register(world, mine, 10_000, **ore)  # type: ignore[arg-type]
+        sell(world, mine, lot_id, trader)
+        lot = lots.get_lot(world.session, lot_id)
+        out = OutputSpec(id="", form="ore", mass_mg=lot.mass_mg * 999 // 1000, fineness=10)
+        (melted,) = transform(world, trader, "melt", [lot_id], [out])
+        world.call(
+            lots.assay_lot,
+            actor=trader,
+            lot_id=melted,
+            fineness=3_000,
+            occurred_at=instant(world.today, 19),
+        )
+
     return [
         (80, _attempt(world, "7 ore at 1 per mille assayed to 300", 2_990_000, assayed)),
         (180, _attempt(world, "7 ore at 1 per mille assayed to 300", 2_990_000, assayed)),
         (110, _attempt(world, "7 ore at 1 per mille received at 300", 2_990_000, received)),
         (210, _attempt(world, "7 ore at 1 per mille received at 300", 2_990_000, received)),
+        (125, _attempt(world, MELTED_ORE, 2_990_000, melted_then_assayed)),
+        (225, _attempt(world, MELTED_ORE, 2_990_000, melted_then_assayed)),
     ]
+
+
+MELTED_ORE = "7 ore at 1 per mille melted, then assayed to 300"
 
 
 def _uncertified(world: World, supply: Callable[[int, list[str]], str | None], trader: str) -> Plan:
