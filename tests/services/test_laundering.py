@@ -632,3 +632,101 @@ def test_the_dashboard_meter_shows_the_fuller_window_and_the_capacity_in_force(
     )
     # 5 miners x 4 g x 30 days: the ceiling, whatever the declared capacity.
     assert dashboards.summary(ledger, operator).capacity_limit_mg == 600_000
+
+
+# verify: events written around the services are judged by the same rules on replay.
+
+
+def raw(session: Session, ctx: Context, type_: str, actor: str, **fields: object) -> int:
+    from goldtrace.services.log import Draft, append
+
+    return append(session, ctx, Draft(type=type_, actor=actor, fields=fields)).seq
+
+
+def raw_lot(produced_on: date, **extra: object) -> dict[str, object]:
+    lot: dict[str, object] = {
+        "id": f"GT-RAW-{produced_on.toordinal()}",
+        "form": "dore",
+        "mass_mg": 100_000,
+        "fineness": 9_000,
+        "category": "fairmined",
+        "produced_on": produced_on.isoformat(),
+    }
+    return {**lot, **extra}
+
+
+@pytest.mark.parametrize(
+    ("lot", "code"),
+    [
+        (raw_lot(lima_today() + timedelta(days=3)), "produced_in_future"),
+        (raw_lot(lima_today() - timedelta(days=60)), "registered_too_late"),
+        (raw_lot(recent(), mass_mg=2_000_000, fineness=10_000), "capacity_exceeded"),
+    ],
+)
+def test_verify_refuses_a_registration_the_services_would_refuse(
+    ledger: Session, ctx: Context, chain: Chain, lot: dict[str, object], code: str
+) -> None:
+    small = mine(ledger, ctx, "cruda")
+    seq = raw(ledger, ctx, "lot.register", small, lot=lot)
+    report = verify_ledger(ledger, ctx, workers=1)
+    assert [(f.seq, f.code) for f in report.faults] == [(seq, code)]
+
+
+def test_verify_replays_capacity_changes_pickers_and_reviews(
+    ledger: Session, ctx: Context, pallaqueras: str
+) -> None:
+    small = mine(ledger, ctx, "cambiante")
+    registry.change_capacity(
+        ledger,
+        ctx,
+        actor="arm",
+        org_id=small,
+        miners=100,
+        capacity_mg_month=5_000_000,
+        effective_from=recent(10),
+        reason="nueva planta",
+    )
+    # 2 kg: above the onboarding capacity, inside the recorded change.
+    seq = raw(
+        ledger,
+        ctx,
+        "lot.register",
+        small,
+        lot=raw_lot(recent(), mass_mg=2_000_000, fineness=10_000),
+    )
+    assert verify_ledger(ledger, ctx, workers=1).ok
+    unknown = raw(
+        ledger,
+        ctx,
+        "lot.register",
+        pallaqueras,
+        lot=raw_lot(recent(1), fineness=100, picker="DNI:41000099"),
+    )
+    forged = raw(
+        ledger,
+        ctx,
+        "flag.review",
+        "arm",
+        flag_seq=seq,
+        kind="possible_duplicate",
+        reviewer="x@arm",
+        outcome="cleared",
+        note="no such flag",
+    )
+    stranger = raw(
+        ledger,
+        ctx,
+        "flag.review",
+        "trader",
+        flag_seq=seq,
+        kind="possible_duplicate",
+        reviewer="t@x",
+        outcome="cleared",
+        note="n",
+    )
+    report = verify_ledger(ledger, ctx, workers=1)
+    assert [(f.seq, f.code) for f in report.faults] == [
+        (unknown, "unknown_picker"),
+        (forged, "unknown_flag"),
+        (stranger, "not_reviewer"),
+    ]

@@ -266,7 +266,7 @@ def _ship(
 
 def _chain(session: Session, ctx: Context, today: date) -> list[tuple[str, str, str]]:
     """Produce, sell, refine and manufacture; return (jeweler, piece lot, description) to certify."""
-    day = today - timedelta(days=20)
+    day = today - timedelta(days=6)
     cecomip = _register(session, ctx, "cecomip", 1250, 8800, "fairmined", day, "CEC-2026-117")
     cruz = _register(session, ctx, "cruz-pata", 640, 8700, "fairmined", day, "CP-2026-041")
     macdesa = _register(session, ctx, "macdesa", 2400, 9100, "fairmined", day, "MAC-2026-233")
@@ -449,7 +449,7 @@ INVESTMENTS = (
 
 def _premiums(session: Session, ctx: Context, today: date) -> None:
     """The trader pays what it owes (one committee only in part); committees invest some of it."""
-    paid_on = today - timedelta(days=5)
+    paid_on = today - timedelta(days=3)
     for mine in ("cecomip", "oro-puno", "cruz-pata", "macdesa"):
         owed = premiums.open_obligations(session, buyer="andes-trading", committee=mine)
         total = sum(o.amount_cents - o.paid_cents for o in owed)
@@ -471,7 +471,7 @@ def _premiums(session: Session, ctx: Context, today: date) -> None:
             actor=mine,
             committee=mine,
             amount_cents=cents,
-            spent_on=today - timedelta(days=2),
+            spent_on=today - timedelta(days=1),
             category=category,
             description=description,
         )

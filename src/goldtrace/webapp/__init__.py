@@ -19,6 +19,7 @@ from goldtrace.webapp import (
     pages,
     premiums_api,
     public,
+    risk_api,
     security,
     transparency,
     ui,
@@ -63,6 +64,7 @@ def create_app(
     security.csrf.exempt(certificates_api.bp)
     security.csrf.exempt(flags_api.bp)
     security.csrf.exempt(witness_api.bp)
+    security.csrf.exempt(risk_api.bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(premiums_api.bp)
@@ -72,6 +74,7 @@ def create_app(
     app.register_blueprint(certificates_api.bp)
     app.register_blueprint(flags_api.bp)
     app.register_blueprint(witness_api.bp)
+    app.register_blueprint(risk_api.bp)
     app.register_blueprint(verify_page.bp)
     app.register_blueprint(certificate_check.bp)
     app.register_blueprint(ui.bp)

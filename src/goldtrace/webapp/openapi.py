@@ -9,7 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, jsonify
 
 from goldtrace import __version__
-from goldtrace.webapp import certificates_api, flags_api, schemas
+from goldtrace.webapp import certificates_api, flags_api, risk_api, schemas
 
 bp = Blueprint("openapi", __name__)
 
@@ -184,6 +184,18 @@ _OPERATIONS += [
     ),
 ]
 
+_OPERATIONS += [
+    (
+        "/api/v1/risk/mines",
+        "get",
+        "Risk signals per mine and month, with the reason of each (auditors and the standard body)",
+        None,
+        "RiskOut",
+        "200",
+        [_param("months", "query", "integer"), _param("region", "query")],
+    ),
+]
+
 _PUBLIC: list[tuple[str, str, list[dict[str, Any]]]] = [
     (
         "/api/v1/certificates/{cert_id}",
@@ -256,6 +268,11 @@ def build_spec() -> dict[str, Any]:
         ("IssueRequest", certificates_api.IssueRequest),
         ("RevokeRequest", certificates_api.RevokeRequest),
         ("FlagReview", flags_api.ReviewRequest),
+        ("RiskSignalOut", risk_api.SignalOut),
+        ("RiskMonthOut", risk_api.RiskMonthOut),
+        ("RiskMineOut", risk_api.RiskMineOut),
+        ("RiskGroupOut", risk_api.RiskGroupOut),
+        ("RiskOut", risk_api.RiskOut),
     ):
         spec.components.schema(name, schema=schema)
     for name in (

@@ -29,6 +29,7 @@ _NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("ui.organizations", _l("Organizations"), ("auditor", "standard_body")),
     ("ui.ledger", _l("Ledger"), ("auditor", "standard_body")),
     ("ui.flags", _l("Flags"), ("auditor", "standard_body")),
+    ("ui.risk_signals", _l("Risk signals"), ("auditor", "standard_body")),
     ("ui.reports", _l("Reports"), ("auditor", "standard_body", "member")),
     ("ui.admin", _l("Administration"), ("standard_body",)),
 )
@@ -59,5 +60,6 @@ from goldtrace.webapp.ui import (  # noqa: E402, F401
     oversight,
     premiums,
     reports,
+    risk,
     transform,
 )

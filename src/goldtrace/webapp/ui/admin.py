@@ -40,6 +40,7 @@ from goldtrace.webapp.request_state import ctx, db
 from goldtrace.webapp.security import login_required
 from goldtrace.webapp.ui import bp
 from goldtrace.webapp.ui.common import actor_of_kind, refused
+from goldtrace.webapp.ui.lots import decimal_text
 from goldtrace.webapp.ui.oversight import (
     AUTH_ROLE_LABELS,
     CATEGORY_LABELS,
@@ -136,7 +137,9 @@ class OrganizationForm(AdminForm):
             ruc=_text(self.ruc.data),
             reinfo=_text(self.reinfo.data),
             miners=self.miners.data,
-            capacity_mg_month=None if capacity is None else parse_mass(capacity, "capacity"),
+            capacity_mg_month=None
+            if capacity is None
+            else parse_mass(decimal_text(capacity), "capacity"),
             committee=_text(self.committee.data),
             pickers=bool(self.pickers.data) and self.kind.data == "mine",
         )
@@ -484,7 +487,7 @@ def admin_capacity() -> tuple[str, int] | Response:
             actor=_standard_body(),
             org_id=form.org.data,
             miners=form.miners.data or 0,
-            capacity_mg_month=parse_mass((form.capacity.data or "").strip(), "capacity"),
+            capacity_mg_month=parse_mass(decimal_text(form.capacity.data), "capacity"),
             effective_from=form.effective_from.data,
             reason=form.reason.data or "",
             evidence_sha256=_text(form.evidence.data),

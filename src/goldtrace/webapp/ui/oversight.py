@@ -306,7 +306,9 @@ def flags() -> str:
     )
     session = db()
     found = flag_service.list_flags(session, actor, query)
-    names = dict(session.execute(select(Organization.id, Organization.name)).tuples().all())
+    names = {
+        org_id: name for org_id, name in session.execute(select(Organization.id, Organization.name))
+    }
     rows = [(flag, names.get(flag.org_id, flag.org_id), at) for flag, at in found]
     return render_template(
         "oversight/flags.html",
