@@ -224,7 +224,10 @@ def _pointed(signal: Signal, world: World) -> tuple[str, str]:
 
 def signals_text(found: Sequence[Signal], world: World) -> str:
     """The risk signals, plain text: whom each points at among the attackers and the rest."""
-    out = ["Risk signals over the year (computed from the ledger by the simulator):"]
+    out = [
+        "Risk signals over the year (the standard body's, services.risk; those marked proposed are "
+        "computed by the simulator):"
+    ]
     for signal in found:
         caught, legit = _pointed(signal, world)
         out.append(f"- {signal.name} ({signal.rule}): attackers: {caught}; legitimate: {legit}")
