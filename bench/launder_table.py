@@ -182,7 +182,7 @@ def _legit_lines(world: World) -> list[str]:
     flagged = world.legit_flagged_events
     lines = [
         f"Legitimate events: {world.legit_events:,}; events that raised a flag: {flagged:,} "
-        f"({_share(flagged, world.legit_events)})."
+        f"({flagged / max(world.legit_events, 1):.2%})."
     ]
     if world.legit_flagged:
         kinds = ", ".join(f"{k}: {n}" for k, n in world.legit_flagged.most_common())
