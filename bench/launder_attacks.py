@@ -57,6 +57,7 @@ METHODS = (
     ("7 sale to an unauthorized buyer", False),
     ("1 inflated capacity (400 miners)", True),
     ("1 just under capacity every month", True),
+    ("2 registered 28 days after production, always", True),
     ("3 pickers at the ceiling every month", True),
     ("1 related mines, each under its cap", True),
     ("6 same production twice (1 mg lighter)", True),

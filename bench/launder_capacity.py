@@ -91,6 +91,17 @@ def capacity(world: World, buyer: str) -> Plan:
         for k in range(33)
     ]
 
+    late = rogue_mine(world, "tardia", miners=100, capacity_g=11_000)
+    world.suspects[late] = LATE
+    # The same, every lot dated 28 days before it is registered: gold bought since is dated back.
+    plan += [
+        (
+            40 + 10 * k,
+            varied(world, LATE, 11_000_000 * 95 // 300, 11_000_000 // 6, late, buyer, late_days=28),
+        )
+        for k in range(30)
+    ]
+
     related = [rogue_mine(world, f"grupo-{k}", miners=90, capacity_g=10_000) for k in range(1, 6)]
     world.suspects |= dict.fromkeys(related, "1 related mines, each under its cap")
     world.call(
@@ -226,3 +237,6 @@ def dates(world: World, buyer: str) -> Plan:
             )
         )
     return plan
+
+
+LATE = "2 registered 28 days after production, always"

@@ -143,17 +143,21 @@ def varied(
     mine: str,
     buyer: str,
     picker: str | None = None,
+    late_days: int = 2,
 ) -> Step:
-    """An attempt to register and sell up to ``fine`` mg (0-4 % less each time), of which only
-    ``honest`` mg were really produced."""
+    """An attempt to register and sell up to ``fine`` mg (0-4 % less each time), produced
+    ``late_days`` before, of which only ``honest`` mg were really produced."""
 
     def step() -> None:
         varied = int(fine * world.attack_rng.uniform(0.96, 1.0))
         fineness = DORE if picker is None else 8_500
+        produced = world.today - timedelta(days=late_days)
         world.attempt(
             method,
             varied - honest,
-            lambda: produce_and_sell(world, mine, varied, buyer, picker=picker, fineness=fineness),
+            lambda: produce_and_sell(
+                world, mine, varied, buyer, picker=picker, fineness=fineness, produced_on=produced
+            ),
         )
 
     return step
