@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from goldtrace.domain.book import Book
+from goldtrace.domain.registration import MAX_AGE_DAYS
 from goldtrace.errors import GoldtraceError
 from goldtrace.ledger import merkle, note
 from goldtrace.ledger.envelope import LeafEnvelope
@@ -246,11 +247,16 @@ def _event_row(seq: int, leaf: bytes, data: dict[str, Any], report: AuditReport)
 
 
 def audit(
-    base_url: str, state_path: Path | str | None = None, *, workers: int | None = None
+    base_url: str,
+    state_path: Path | str | None = None,
+    *,
+    workers: int | None = None,
+    max_age_days: int = MAX_AGE_DAYS,
 ) -> AuditReport:
     """Mirror and check the remote log; write the new state when everything verifies.
 
-    ``workers`` is the number of signature-checking processes (default: the cores). Raises
+    ``workers`` is the number of signature-checking processes (default: the cores);
+    ``max_age_days`` the registration delay the ledger was written under. Raises
     RemoteError when the server cannot be reached or answers malformed data; every verification
     failure is a fault in the report instead.
     """
@@ -284,7 +290,8 @@ def audit(
     size, signed_root = unverified.size, unverified.root
     report.checkpoint_size = size
 
-    verifier = LedgerVerifier(origin=origin, rules=Book(), expected_size=size, workers=workers)
+    rules = Book(max_age_days=max_age_days)
+    verifier = LedgerVerifier(origin=origin, rules=rules, expected_size=size, workers=workers)
     verifier.want_root_at([size])
     frontier: list[bytes] = []
     count = 0

@@ -287,3 +287,23 @@ def test_a_loss_takes_unattributed_gold_first() -> None:
     lighter = replace(down, status="in_transit", holder="trader-a", in_transit_to="trader-b")
     less, _ = after_receipt(lighter, mass_mg=lot.mass_mg - 9_000, fineness=None, head=HEAD)
     assert sum(less.origins.values()) == less.fine_mg
+
+
+def test_merging_dore_with_no_loss_is_flagged_but_merging_grain_is_not() -> None:
+    a = _input("A", 500_000, 9_000, {"mina": 450_000})
+    b = _input("B", 500_000, 9_000, {"mina": 450_000})
+    merged = plan_transformation(
+        kind="merge",
+        actor="refiner",
+        inputs=[a, b],
+        outputs=[OutputSpec(id="M", form="dore", mass_mg=1_000_000, fineness=9_000)],
+    )
+    assert [f.kind for f in merged.flags] == ["implausible_low_loss"]
+    grains = [replace(lot, form="grain") for lot in (a, b)]
+    plain = plan_transformation(
+        kind="merge",
+        actor="refiner",
+        inputs=grains,
+        outputs=[OutputSpec(id="M", form="grain", mass_mg=1_000_000, fineness=9_000)],
+    )
+    assert plain.flags == []

@@ -231,3 +231,22 @@ def test_a_gain_on_a_registered_lot_counts_against_the_window() -> None:
         gain_mg=1_000,
         picker=None,
     )
+
+
+def test_three_windows_at_capacity_running_raise_a_high_flag() -> None:
+    index = Ledgered()
+    # Two earlier 30-day windows at 95 % of the 1,000 g capacity, and 600 g in the current one.
+    for i, back in enumerate((75, 45)):
+        day = TODAY - timedelta(days=2 + back)
+        index.add(Registered(f"E{i}", day, day, 950_000))
+    index.add(Registered("N", TODAY - timedelta(days=10), TODAY - timedelta(days=9), 600_000))
+    totals = index.totals(TODAY - timedelta(days=2), TODAY)
+    lot = request(mass_mg=330_000, fineness=10_000)  # to 930 g: past 90 %
+    (flag,) = decide_registration(facts(totals=totals), lot).flags
+    assert (flag.kind, flag.severity) == ("sustained_high_use", "high")
+    assert flag.figures["window_mg"] == 930_000
+    # Below 90 % now, or an earlier window below it: nothing.
+    assert decide_registration(facts(totals=totals), replace(lot, mass_mg=200_000)).flags == []
+    index.remove("E0")
+    quiet = index.totals(TODAY - timedelta(days=2), TODAY)
+    assert decide_registration(facts(totals=quiet), lot).flags == []

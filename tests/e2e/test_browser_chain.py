@@ -190,9 +190,9 @@ def test_a_lot_from_the_mine_to_a_piece_of_jewelry(
     # 6. The auditor sees the trader's weight discrepancy and verifies the whole ledger.
     auditor = as_person(new_context, AUDITOR)
     go(auditor, "Flags")
-    expect(auditor.get_by_role("row").filter(has_text=dore)).to_contain_text(
-        _("Weight discrepancy at receipt")
-    )
+    flagged = auditor.get_by_role("row").filter(has_text=dore)
+    expect(flagged).to_contain_text(_("Received lighter than dispatched"))
+    expect(flagged).to_contain_text(_("review"))
     go(auditor, "Ledger")
     size = int(fact(auditor.get_by_role("main"), _("Entries")).inner_text())
     auditor.get_by_role("button", name=_("Verify now")).click()

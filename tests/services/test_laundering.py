@@ -730,3 +730,27 @@ def test_verify_replays_capacity_changes_pickers_and_reviews(
         (forged, "unknown_flag"),
         (stranger, "not_reviewer"),
     ]
+
+
+def test_a_mine_at_capacity_three_windows_running_is_flagged_high(
+    ledger: Session, ctx: Context, chain: Chain
+) -> None:
+    full = mine(ledger, ctx, "siempre-llena")
+    raised: list[tuple[str, str]] = []
+    for i, back in enumerate((70, 40, 10)):
+        produced = lima_today() - timedelta(days=back)
+        registered = produced + timedelta(days=1)
+        written = lots.register_lot(
+            ledger,
+            ctx,
+            actor=full,
+            form="dore",
+            mass_mg=950_000 + i * 1_000,
+            fineness=10_000,
+            category="fairmined",
+            produced_on=produced,
+            occurred_at=f"{registered.isoformat()}T15:00:00.000Z",
+        )
+        raised += flags_of(written)
+    assert raised == [("sustained_high_use", "high")]
+    assert verify_ledger(ledger, ctx, workers=1).ok

@@ -202,8 +202,7 @@ DATES = {"valid_from": "2026-01-01", "valid_until": "2026-12-31"}
         (
             "/admin/organizations",
             {**NEW_MINE, "org-ruc": "12345"},
-            # The RUC rule's own message (bad_ruc has no plain sentence of its own yet).
-            ("is not a valid RUC", "Check this value."),
+            ("That RUC is not valid: 11 digits", "Check this value."),
             'value="12345"',
         ),
         (

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from goldtrace.cli.base import cli, day_option, echo_faults, transaction
+from goldtrace.config import Settings
 from goldtrace.ledger import bundle_verifier
 from goldtrace.services import exports
 from goldtrace.services.reports import ReportScope
@@ -106,11 +107,22 @@ def export_report(
     "--state", "state_file", default=None, help="JSON state file (pinned key, last checkpoint)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def audit_command(url: str, state_file: str | None, as_json: bool) -> None:
+@click.option(
+    "--max-age-days",
+    type=click.IntRange(0, 366),
+    default=None,
+    help="The registration delay the ledger was written under "
+    "(default: GOLDTRACE_REGISTRATION_MAX_AGE_DAYS, else 31).",
+)
+def audit_command(
+    url: str, state_file: str | None, as_json: bool, max_age_days: int | None
+) -> None:
     """Check a remote ledger through its public endpoints only; exit 1 on any fault."""
     from goldtrace.audit import audit
 
-    report = audit(url, Path(state_file) if state_file else None)
+    if max_age_days is None:
+        max_age_days = Settings.from_env().registration_max_age_days
+    report = audit(url, Path(state_file) if state_file else None, max_age_days=max_age_days)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     elif report.ok:

@@ -19,7 +19,7 @@ from goldtrace.domain import gains, premiums, registration
 from goldtrace.domain import lots as lotrules
 from goldtrace.domain.events import SaleTerms, event_date, require
 from goldtrace.domain.flags import Flag
-from goldtrace.domain.identities import parse_person_id
+from goldtrace.domain.identities import is_normalized
 from goldtrace.domain.instants import local_date, parse_date
 from goldtrace.domain.keystate import KeyState
 from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG
@@ -338,7 +338,7 @@ def _picker_register(book: Book, seq: int, body: dict[str, Any], _hash: bytes) -
     book._standard_body_only(body)
     person = str(require(body, "person", str))
     # The configured CE pattern is the services' to apply; here the id must be in its one form.
-    if person.startswith("DNI:") and parse_person_id(person) != person:
+    if not is_normalized(person):
         raise InvalidInput("a picker's id is not in its normalized form", code="bad_event")
     association = str(body.get("association"))
     profile = book.keys.orgs.get(association)
@@ -419,7 +419,7 @@ def _lot_register(book: Book, seq: int, body: dict[str, Any], event_hash: bytes)
     if body.get("prev") != []:
         raise RuleViolation("a registration builds on no earlier event", code="bad_prev")
     picker = data.get("picker")
-    if picker is not None and parse_person_id(picker) != picker:
+    if picker is not None and not is_normalized(picker):
         raise InvalidInput("a picker's id is not in its normalized form", code="bad_event")
     reference = data.get("reference")
     req = registration.RegistrationRequest(

@@ -26,6 +26,7 @@ KINDS = {
     "loss_above_tolerance": "a transformation lost more fine gold than its tolerance",
     "implausible_low_loss": "a refining or melting of unrefined gold lost less than is plausible",
     "possible_duplicate": "a registration looks like an earlier one (same mass, fineness, dates)",
+    "sustained_high_use": "a mine registered 90 % of its capacity in three 30-day windows running",
     "voided_event": "an event was voided",
 }
 

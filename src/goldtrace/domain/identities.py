@@ -2,7 +2,9 @@
 
 Identifiers are normalized before anything compares them, so that one person or one company has exactly
 one spelling in the ledger: ``"41000002 "``, ``"DNI 41000002"`` and ``"dni-41000002"`` are all
-``DNI:41000002``; ``"041000002"`` is not a DNI at all and is refused.
+``DNI:41000002``. A number of 9 characters is a DNI with its printed check character, which must be
+right: ``"41000002-0"`` is ``DNI:41000002`` and ``"41000002-5"`` is refused (``"041000002"`` reads as
+``DNI:04100000`` with check character 2: another person, who must be registered to sell).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def parse_ruc(value: object, field: str = "ruc") -> str:
         return str(stdnum_ruc.validate(value.strip()))
     except ValidationError:
         raise InvalidInput(
-            f"{field} {value.strip()!r} is not a valid RUC: 11 digits, starting 10, 15, 16, 17 or 20, "
+            f"{field} {value.strip()!r} is not a valid RUC: 11 digits, starting 10, 15, 17 or 20, "
             "whose last digit is SUNAT's check digit",
             code="bad_ruc",
             fields={field: "bad RUC"},
@@ -87,3 +89,14 @@ def _bad(field: str, text: str, why: str) -> InvalidInput:
         code="bad_person_id",
         fields={field: "bad national id"},
     )
+
+
+_NORMALIZED = re.compile(r"(DNI:\d{8}|CE:[0-9A-Z]{1,20})")
+
+
+def is_normalized(person: object) -> bool:
+    """True when ``person`` is a person's id in its one stored form (``DNI:41000002``, ``CE:...``),
+    whatever CE pattern it was registered under; a DNI's number must also be one a DNI can have."""
+    if not isinstance(person, str) or not _NORMALIZED.fullmatch(person):
+        return False
+    return not person.startswith("DNI:") or parse_person_id(person) == person

@@ -35,7 +35,7 @@ OTHER_LOSS_PPM = 5_000
 # Gold that is not yet refined: refining or melting it always loses something.
 UNREFINED_FORMS = ("ore", "concentrate", "dore", "scrap")
 # The least plausible loss when refining or melting unrefined gold (a configurable floor per kind).
-LOSS_FLOOR_PPM = {"refine": 500, "melt": 100}
+LOSS_FLOOR_PPM = {"refine": 500, "melt": 100, "merge": 100}
 # A mine's first sale may not be priced below this share of the reference price.
 MINIMUM_PRICE_PERCENT = 95
 # A stated reference price may differ from the standard body's recorded one by at most this much.

@@ -32,6 +32,11 @@ from goldtrace.errors import InvalidInput, RuleViolation
 MAX_AGE_DAYS = 31
 # A registration whose mass and fineness equal an earlier one produced this close is flagged.
 LOOKALIKE_DAYS = 30
+# A mine that fills this share of its capacity in three 30-day windows running is flagged high: the
+# Fairmined ceiling is a ceiling, not a productivity (Laytaruma exported ten times its production
+# while declaring itself at capacity, DOMAIN.md).
+SUSTAINED_USE_PERCENT = 90
+WINDOW_SPAN = certrules.WINDOW_DAYS
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,9 @@ class Totals:
 
     produced: Mapping[date, int] = field(default_factory=dict)
     registered: Mapping[date, int] = field(default_factory=dict)
+    # By production date, the two 30-day windows before the one ending on the production date
+    # (days 30 to 89 before it), for the sustained-use flag.
+    earlier: Mapping[date, int] = field(default_factory=dict)
 
 
 class Ledgered:
@@ -145,6 +153,12 @@ class Ledgered:
         return Totals(
             produced=_near(self._produced, produced_on),
             registered=_near(self._registered, registered_on),
+            earlier={
+                d: mg
+                for offset in range(WINDOW_SPAN, 3 * WINDOW_SPAN)
+                if (d := produced_on - timedelta(days=offset)) in self._produced
+                and (mg := self._produced[d])
+            },
         )
 
     def lookalikes(self, mass_mg: int, fineness: int, produced_on: date) -> list[Registered]:
@@ -249,7 +263,39 @@ def decide_registration(facts: RegistrationFacts, req: RegistrationRequest) -> D
         facts, produced_on=req.produced_on, registered_on=req.registered_on, new_mg=req.fine_mg
     )
     _check_picker(facts, req)
-    return Decision(flags=_lookalikes(facts, req))
+    return Decision(flags=_lookalikes(facts, req) + _sustained_use(facts, req))
+
+
+def _sustained_use(facts: RegistrationFacts, req: RegistrationRequest) -> list[Flag]:
+    """A high flag on the registration that takes the 30-day window ending on its production date
+    to 90 % of the capacity when the two windows before it were there already."""
+    p = req.produced_on
+    shares = []
+    for back in range(3):
+        end = p - timedelta(days=back * WINDOW_SPAN)
+        start = end - timedelta(days=WINDOW_SPAN - 1)
+        days = facts.totals.produced if back == 0 else facts.totals.earlier
+        total = sum(mg for d, mg in days.items() if start <= d <= end)
+        shares.append((total, capacity_on(facts.capacity, end).limit_mg))
+    (now, limit), *earlier = shares
+    crosses = now * 100 < limit * SUSTAINED_USE_PERCENT <= (now + req.fine_mg) * 100
+    if not crosses or any(mg * 100 < cap * SUSTAINED_USE_PERCENT for mg, cap in earlier):
+        return []
+    return [
+        Flag(
+            "sustained_high_use",
+            None,
+            f"{facts.mine_name} registered {SUSTAINED_USE_PERCENT} % or more of its capacity in "
+            "three 30-day windows running",
+            "high",
+            {
+                "window_mg": now + req.fine_mg,
+                "limit_mg": limit,
+                "previous_mg": earlier[0][0],
+                "before_mg": earlier[1][0],
+            },
+        )
+    ]
 
 
 def check_capacity(

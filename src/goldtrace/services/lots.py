@@ -225,9 +225,10 @@ def register_lot(
     session.add(lot)
     session.flush()
     session.add(LotEvent(lot_id=lot_id, seq=rec.seq, role="subject", before=None))
-    _record_flags(session, rec.seq, actor, decision.flags, lot_id)
+    flags = [replace(flag, lot=lot_id) for flag in decision.flags]
+    _record_flags(session, rec.seq, actor, flags)
     session.flush()
-    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=decision.flags)
+    return Written(seq=rec.seq, hash=rec.hash, lots=[lot], flags=flags)
 
 
 def registration_facts(
@@ -272,21 +273,25 @@ _LIVE_REGISTRATIONS = (Lot.status != "voided", Lot.produced_on.is_not(None))
 def _totals(
     session: Session, criterion: object, request: registration.RegistrationRequest
 ) -> registration.Totals:
-    """Live registered fine gold by production day near the production date, and by registration
-    day near the registration date."""
+    """Live registered fine gold by production day near the production date (and in the 60 days
+    before that window), and by registration day near the registration date."""
     span = timedelta(days=certrules.WINDOW_DAYS - 1)
+    window = timedelta(days=registration.WINDOW_SPAN)
+    produced, registered = request.produced_on, request.registered_on
+    ranges = (
+        (Lot.produced_on, produced - span, produced + span),
+        (Lot.registered_on, registered - span, registered + span),
+        (Lot.produced_on, produced - 3 * window + timedelta(days=1), produced - window),
+    )
     found = []
-    for column, day in (
-        (Lot.produced_on, request.produced_on),
-        (Lot.registered_on, request.registered_on),
-    ):
+    for column, low, high in ranges:
         rows = session.execute(
             select(column, func.sum(Lot.registered_fine_mg))
-            .where(criterion, *_LIVE_REGISTRATIONS, column.between(day - span, day + span))  # type: ignore[arg-type]
+            .where(criterion, *_LIVE_REGISTRATIONS, column.between(low, high))  # type: ignore[arg-type]
             .group_by(column)
         ).all()
-        found.append({d: int(mg or 0) for d, mg in rows if d is not None})
-    return registration.Totals(produced=found[0], registered=found[1])
+        found.append({d: int(mg or 0) for d, mg in rows if d is not None and mg})
+    return registration.Totals(produced=found[0], registered=found[1], earlier=found[2])
 
 
 def _lookalikes(
@@ -605,8 +610,10 @@ def transform(
         session.add(LotEvent(lot_id=out.id, seq=rec.seq, role="output", before=None))
         created.append(lot)
     session.flush()
-    _record_flags(session, rec.seq, actor, plan.flags, created[0].id if created else None)
-    return Written(seq=rec.seq, hash=rec.hash, lots=created, flags=plan.flags)
+    # A transformation's flags are about what it made: they name its first output.
+    flags = [replace(flag, lot=created[0].id) for flag in plan.flags]
+    _record_flags(session, rec.seq, actor, flags)
+    return Written(seq=rec.seq, hash=rec.hash, lots=created, flags=flags)
 
 
 def void_event(session: Session, ctx: Context, *, actor: str, seq: int, reason: str) -> Written:

@@ -322,6 +322,7 @@ class _ReportPDF(FPDF):
             "loss_above_tolerance": _("Loss above tolerance"),
             "implausible_low_loss": _("Implausibly small loss"),
             "possible_duplicate": _("Possible duplicate registration"),
+            "sustained_high_use": _("At capacity three windows running"),
             "mass_balance_difference": _("Mass balance difference"),
             "voided_event": _("Voided event"),
             "capacity_exception": _("Capacity exception"),

@@ -199,7 +199,7 @@ def _stored_findings(
             continue
         if scope.kind == "ledger" or event.actor in orgs:
             detail = f"{event.type} voided by event {void_seq}"
-            found.append(Finding("voided_event", target, event.actor, None, detail))
+            found.append(Finding("voided_event", target, event.actor, None, detail, "info"))
     for seq, occurred, body in session.execute(
         select(Event.seq, Event.occurred_at, Event.body).where(Event.type == "capacity.exception")
     ):

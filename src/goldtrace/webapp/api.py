@@ -13,6 +13,7 @@ from marshmallow import Schema
 
 from goldtrace.db.models import Lot
 from goldtrace.domain import quantities as q
+from goldtrace.domain.flags import Flag
 from goldtrace.domain.lots import OutputSpec
 from goldtrace.errors import InvalidInput
 from goldtrace.ledger.canonical import parse_strict
@@ -73,21 +74,23 @@ def lot_json(lot: Lot) -> dict[str, Any]:
     }
 
 
+def flag_json(flag: Flag) -> dict[str, Any]:
+    """A flag a write raised, as its answer states it."""
+    return {
+        "kind": flag.kind,
+        "severity": flag.severity,
+        "lot": flag.lot,
+        "detail": flag.detail,
+        "figures": dict(flag.figures),
+    }
+
+
 def _written(written: Written, status: int = 200) -> tuple[Response, int]:
     db().commit()
     payload: dict[str, Any] = {
         "seq": written.seq,
         "hash": written.hash.hex(),
-        "flags": [
-            {
-                "kind": f.kind,
-                "severity": f.severity,
-                "lot": f.lot,
-                "detail": f.detail,
-                "figures": dict(f.figures),
-            }
-            for f in written.flags
-        ],
+        "flags": [flag_json(f) for f in written.flags],
     }
     if len(written.lots) == 1:
         payload = {**lot_json(written.lots[0]), **payload}
@@ -228,9 +231,7 @@ def transformation() -> tuple[Response, int]:
                 "seq": written.seq,
                 "hash": written.hash.hex(),
                 "lots": [lot_json(lot) for lot in written.lots],
-                "flags": [
-                    {"kind": f.kind, "lot": f.lot, "detail": f.detail} for f in written.flags
-                ],
+                "flags": [flag_json(f) for f in written.flags],
             }
         ),
         201,

@@ -73,6 +73,41 @@ PLAIN: dict[str, object] = {
         "Only traders, refiners and jewelers can be authorized suppliers or licensees."
     ),
     "weak_password": _l("A password needs at least 10 characters."),
+    "produced_in_future": _l("The production date cannot be after today (in Peru)."),
+    "registered_too_late": _l(
+        "The production date is too long ago: lots are registered within 31 days of production. "
+        "The standard body can review an exception."
+    ),
+    "not_certified_on_registration": _l(
+        "The mine's certification for that category does not hold today, the registration date."
+    ),
+    "not_certified_on_sale": _l(
+        "The mine's certification for this lot's category does not hold on the sale date."
+    ),
+    "duplicate_reference": _l("The mine already registered a lot with that reference."),
+    "picker_required": _l("Choose the picker (pallaquera) who sold this ore."),
+    "picker_not_applicable": _l("Only an association of pickers names a picker."),
+    "unknown_picker": _l("That person is not a registered picker of this association."),
+    "picker_inactive": _l("That picker's membership does not cover these dates."),
+    "bad_person_id": _l("That national id is not valid: a DNI has exactly 8 digits."),
+    "duplicate_picker": _l("That person is already registered with this association."),
+    "not_a_picker_association": _l("That organization is not an association of pickers."),
+    "capacity_required": _l(
+        "A mine is onboarded with its number of miners and its monthly capacity."
+    ),
+    "bad_ruc": _l("That RUC is not valid: 11 digits whose last one is SUNAT's check digit."),
+    "duplicate_ruc": _l("Another organization already has that RUC."),
+    "no_reference_price": _l(
+        "The standard body has recorded no reference price on or before the sale date."
+    ),
+    "reference_price_mismatch": _l(
+        "The reference price stated differs by more than 2 percent from the standard body's."
+    ),
+    "unattributed_gold": _l(
+        "Part of this lot's fine gold was registered by no mine: it cannot be certified."
+    ),
+    "already_reviewed": _l("This flag was already reviewed."),
+    "unknown_flag": _l("There is no such flag."),
 }
 
 

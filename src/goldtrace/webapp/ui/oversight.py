@@ -84,6 +84,7 @@ FLAG_LABELS: dict[str, Any] = {
     "loss_above_tolerance": _l("Loss above tolerance"),
     "implausible_low_loss": _l("Implausibly small loss"),
     "possible_duplicate": _l("Possible duplicate registration"),
+    "sustained_high_use": _l("At capacity three windows running"),
     "voided_event": _l("Voided event"),
 }
 SEVERITY_LABELS: dict[str, Any] = {
@@ -337,6 +338,8 @@ def flag_review(flag_id: int) -> Response | tuple[str, int]:
             outcome=request.form.get("outcome", ""),
             note=request.form.get("note", ""),
         )
+    except NotFound:
+        raise
     except GoldtraceError as exc:
         refused(exc)
         return redirect(url_for("ui.flags", show=show))  # type: ignore[return-value]
