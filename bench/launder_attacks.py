@@ -19,8 +19,8 @@ from launder_world import World
 # Every method, in the table's order. Those marked True stay inside every declared limit and every
 # tolerance: the first mile (a false capacity, a picker who sells more than she picks, a copy of a
 # lot that is no longer a copy), a scale that always reads a little high, books that show a little
-# less loss than the furnace. No rule over one event can tell them from honest work; only risk
-# signals over many can point at them.
+# less loss than the furnace. No rule can refuse them; only flags and risk signals over many
+# registrations can point at them.
 METHODS = (
     ("1 no capacity declared", False),
     ("1 five mines, one RUC", False),

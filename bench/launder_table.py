@@ -4,8 +4,9 @@ events that raised flags; and whether the targets of issue 14 hold.
 The methods come in two parts. Against the ledger's rules (a false date, an unknown picker, a gain
 at a receipt...) the target applies: at least 99 % of the illegal fine gold refused or flagged
 ``review``/``high``. What stays inside every declared limit and tolerance (the first mile: a mine
-that produces less than it declares; a scale that always reads a little high) no rule over one event
-can see; those rows are shown apart, with their own total: they say what the risk signals must catch.
+that produces less than it declares; a scale that always reads a little high) no rule can refuse;
+those rows are shown apart, with their own total: they say what flags over many registrations and
+the risk signals must catch.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def _sections(table: Sequence[Row], world: World) -> list[tuple[str, list[Row], 
     return [
         ("against the ledger's rules", rules, summarize(rules, world)),
         (
-            "inside every declared limit and tolerance (risk signals only)",
+            "inside every declared limit and tolerance (nothing to refuse)",
             first,
             summarize(first, world),
         ),
