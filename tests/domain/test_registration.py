@@ -216,21 +216,9 @@ def test_bad_requests_are_invalid_input() -> None:
 def test_a_gain_on_a_registered_lot_counts_against_the_window() -> None:
     registered = (Registered("L1", TODAY - timedelta(days=2), TODAY, 999_000),)
     with pytest.raises(RuleViolation) as caught:
-        check_established_gain(
-            facts(totals=ledgered(*registered)),
-            produced_on=TODAY - timedelta(days=2),
-            registered_on=TODAY,
-            gain_mg=2_000,
-            picker=None,
-        )
+        check_established_gain(facts(totals=ledgered(*registered)), request(), 2_000)
     assert caught.value.code == "capacity_exceeded"
-    check_established_gain(
-        facts(totals=ledgered(*registered)),
-        produced_on=TODAY - timedelta(days=2),
-        registered_on=TODAY,
-        gain_mg=1_000,
-        picker=None,
-    )
+    check_established_gain(facts(totals=ledgered(*registered)), request(), 1_000)
 
 
 def test_three_windows_at_capacity_running_raise_a_high_flag() -> None:

@@ -472,25 +472,10 @@ def _count_gain(book: Book, seq: int, lot: lotrules.LotView, gain_mg: int) -> No
     """A gain on a mine's registered lot counts in its windows (refused beyond them)."""
     if gain_mg <= 0:
         return
-    assert lot.mine is not None and lot.produced_on is not None
-    registered_on = lot.registered_on or lot.produced_on
+    assert lot.mine is not None
     picker = book.pickers_of.get(lot.id)
-    req = registration.RegistrationRequest(
-        form=lot.form,
-        mass_mg=lot.mass_mg,
-        fineness=lot.fineness,
-        category=lot.category,
-        produced_on=lot.produced_on,
-        registered_on=registered_on,
-        picker=picker,
-    )
-    registration.check_established_gain(
-        book.registration_facts(lot.mine, req),
-        produced_on=lot.produced_on,
-        registered_on=registered_on,
-        gain_mg=gain_mg,
-        picker=picker,
-    )
+    req = registration.gain_request(lot, picker)
+    registration.check_established_gain(book.registration_facts(lot.mine, req), req, gain_mg)
     book.mine_output[lot.mine].grow(lot.id, gain_mg)
     if picker is not None:
         book.picker_output[picker].grow(lot.id, gain_mg)

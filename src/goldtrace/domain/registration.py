@@ -24,7 +24,7 @@ from datetime import date, timedelta
 
 from goldtrace.domain import certification as certrules
 from goldtrace.domain.flags import Flag
-from goldtrace.domain.lots import parse_form
+from goldtrace.domain.lots import LotView, parse_form
 from goldtrace.domain.quantities import FINENESS_SCALE, MAX_MASS_MG, fine_mg
 from goldtrace.errors import InvalidInput, RuleViolation
 
@@ -319,19 +319,30 @@ def check_capacity(
         )
 
 
+def gain_request(lot: LotView, picker: str | None) -> RegistrationRequest:
+    """A registered lot as the request whose windows a gain on it counts in (its own dates)."""
+    assert lot.produced_on is not None
+    return RegistrationRequest(
+        form=lot.form,
+        mass_mg=lot.mass_mg,
+        fineness=lot.fineness,
+        category=lot.category,
+        produced_on=lot.produced_on,
+        registered_on=lot.registered_on or lot.produced_on,
+        picker=picker,
+    )
+
+
 def check_established_gain(
-    facts: RegistrationFacts,
-    *,
-    produced_on: date,
-    registered_on: date,
-    gain_mg: int,
-    picker: str | None,
+    facts: RegistrationFacts, lot: RegistrationRequest, gain_mg: int
 ) -> None:
     """Raise when fine gold gained by a receipt or assay of a mine's registered lot (its gold as first
     established) would put the mine's, or the picker's, 30-day windows over their limits."""
-    check_capacity(facts, produced_on=produced_on, registered_on=registered_on, new_mg=gain_mg)
-    if picker is not None:
-        _check_picker_windows(facts, picker, produced_on, registered_on, gain_mg)
+    check_capacity(
+        facts, produced_on=lot.produced_on, registered_on=lot.registered_on, new_mg=gain_mg
+    )
+    if lot.picker is not None:
+        _check_picker_windows(facts, lot.picker, lot.produced_on, lot.registered_on, gain_mg)
 
 
 def reference_key(reference: str | None) -> str | None:

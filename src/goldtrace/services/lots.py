@@ -499,26 +499,10 @@ def _count_established_gain(session: Session, ctx: Context, lot: Lot, gain_mg: i
     capacity (and the picker's ceiling), otherwise counted in its windows from now on."""
     if gain_mg <= 0:
         return
-    assert lot.mine_id is not None and lot.produced_on is not None
-    mine = get_org(session, lot.mine_id)
-    registered_on = lot.registered_on or lot.produced_on
-    request = registration.RegistrationRequest(
-        form=lot.form,
-        mass_mg=lot.mass_mg,
-        fineness=lot.fineness,
-        category=lot.category,
-        produced_on=lot.produced_on,
-        registered_on=registered_on,
-        picker=lot.picker,
-    )
-    facts = registration_facts(session, ctx, mine, request)
-    registration.check_established_gain(
-        facts,
-        produced_on=lot.produced_on,
-        registered_on=registered_on,
-        gain_mg=gain_mg,
-        picker=lot.picker,
-    )
+    assert lot.mine_id is not None
+    request = registration.gain_request(view(lot), lot.picker)
+    facts = registration_facts(session, ctx, get_org(session, lot.mine_id), request)
+    registration.check_established_gain(facts, request, gain_mg)
     lot.registered_fine_mg = (lot.registered_fine_mg or 0) + gain_mg
 
 
