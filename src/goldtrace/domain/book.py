@@ -777,7 +777,7 @@ def check_certifiable(lot: lotrules.LotView, *, actor: str, actor_kind: str) -> 
         )
     if lot.category not in certs.CERTIFIED_CATEGORIES:
         raise RuleViolation("only Fairmined gold can be certified", code="unsupported_category")
-    if lot.unattributed_mg * 1_000_000 > lot.fine_mg * gains.UNATTRIBUTED_REVIEW_PPM:
+    if lot.unattributed_mg * 1_000_000 > lot.fine_mg * gains.UNATTRIBUTED_HIGH_PPM:
         raise RuleViolation(
             f"{lot.unattributed_mg} mg of the lot's fine gold were registered by no mine: a "
             "certificate could not say where it came from",
