@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: e2e screenshots browser venv run test test-sqlite test-postgres lint format bench translations catalogs clean
+.PHONY: e2e screenshots browser venv run test test-sqlite test-postgres lint format bench simulate translations catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The laundering simulator (docs/laundering.md): a synthetic year with illegal gold injected.
+simulate: $(STAMP)
+	$(BIN)/python bench/launder_sim.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
