@@ -34,8 +34,11 @@ REFINING_LOSS_PPM = 20_000
 OTHER_LOSS_PPM = 5_000
 # Gold that is not yet refined: refining or melting it always loses something.
 UNREFINED_FORMS = ("ore", "concentrate", "dore", "scrap")
-# The least plausible loss when refining or melting unrefined gold (a configurable floor per kind).
-LOSS_FLOOR_PPM = {"refine": 500, "melt": 100, "merge": 100}
+# The least plausible loss when refining, melting or merging unrefined gold (a floor per kind). A
+# melt's floor must stay above what rounding a fineness to 0.1 per mille can hide (up to one part in
+# 10,000 of the mass, about 110 ppm of the fine gold of doré at 900 per mille), or a topped-up loss
+# passes as rounding.
+LOSS_FLOOR_PPM = {"refine": 500, "melt": 150, "merge": 150}
 # A mine's first sale may not be priced below this share of the reference price.
 MINIMUM_PRICE_PERCENT = 95
 # A stated reference price may differ from the standard body's recorded one by at most this much.
