@@ -99,7 +99,7 @@ LAB_PPM = 3_000
 HIGH_GAIN_PPM = 50_000
 UNATTRIBUTED_PPM = ((10_000, "high"), (2_000, "review"))
 UNREFINED = ("ore", "concentrate", "dore", "scrap")
-LOSS_FLOOR_PPM = {"refine": 500, "melt": 100}
+LOSS_FLOOR_PPM = {"refine": 500, "melt": 150, "merge": 150}
 # The test's own idea of each transformation's shape: (min in, max in, min out, max out).
 SHAPES = {
     "melt": (1, 1, 1, 1),
