@@ -438,9 +438,10 @@ class LotMachine(RuleBasedStateMachine):
             flags.append(("fine_gold_gain", "high" if high else "review"))
         if established:
             declared = old - m.gained
-            threshold = declared * (WEIGHING_PPM + LAB_PPM)
-            if m.gained * 1_000_000 <= threshold < (m.gained + gain) * 1_000_000:
-                flags.append(("cumulative_gain", "review"))
+            for limit, severity in ((10_000, "high"), (WEIGHING_PPM + LAB_PPM, "review")):
+                if m.gained * 1_000_000 <= declared * limit < (m.gained + gain) * 1_000_000:
+                    flags.append(("cumulative_gain", severity))
+                    break
             assert m.registered is not None
             after = replace(after, registered=m.registered + gain)
         else:

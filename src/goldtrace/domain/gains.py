@@ -25,6 +25,7 @@ WEIGHING_TOLERANCE_PPM = 1_000  # a receipt's mass against the dispatched mass, 
 LAB_TOLERANCE_PPM = 3_000  # an assay's (or a receipt's) fineness above the one it replaces
 HIGH_GAIN_PPM = 50_000  # a mine's own gold growing more than this at once is not a lab difference
 CUMULATIVE_GAIN_PPM = WEIGHING_TOLERANCE_PPM + LAB_TOLERANCE_PPM
+CUMULATIVE_HIGH_PPM = 10_000
 UNATTRIBUTED_REVIEW_PPM = 2_000
 UNATTRIBUTED_HIGH_PPM = 10_000
 # Growth receipts between the same two organizations, on one lot, from which each one is flagged.
@@ -157,17 +158,19 @@ def reweigh(
         new_origins[mine] = new_origins.get(mine, 0) + gain
         mine_gain = gain
         declared = old_fine - gained_mg
-        threshold = declared * CUMULATIVE_GAIN_PPM
-        if gained_mg * 1_000_000 <= threshold < total_gained * 1_000_000:
-            flags.append(
-                Flag(
-                    "cumulative_gain",
-                    lot_id,
-                    f"fine gold grew {total_gained} mg since it was registered at {declared} mg",
-                    "review",
-                    {"declared_fine_mg": declared, "gained_mg": total_gained},
+        # Crossing the tolerances is worth a look; crossing 1 % (gains no lab explains) is high.
+        for limit, severity in ((CUMULATIVE_HIGH_PPM, "high"), (CUMULATIVE_GAIN_PPM, "review")):
+            if gained_mg * 1_000_000 <= declared * limit < total_gained * 1_000_000:
+                flags.append(
+                    Flag(
+                        "cumulative_gain",
+                        lot_id,
+                        f"fine gold grew {total_gained} mg since it was registered at {declared} mg",
+                        severity,
+                        {"declared_fine_mg": declared, "gained_mg": total_gained},
+                    )
                 )
-            )
+                break
     else:
         before = old_fine - sum(origins.values())
         after = new_fine - sum(new_origins.values())

@@ -29,7 +29,6 @@ TRANSFORM_KINDS = ("melt", "refine", "split", "merge", "alloy", "manufacture")
 RECEIVING_KINDS = ("trader", "refiner", "jeweler")
 
 # Tolerances in parts per million of the relevant mass (DESIGN.md §5).
-RECEIPT_TOLERANCE_PPM = gains.WEIGHING_TOLERANCE_PPM
 REFINING_LOSS_PPM = 20_000
 OTHER_LOSS_PPM = 5_000
 # Gold that is not yet refined: refining or melting it always loses something.

@@ -440,13 +440,6 @@ def _lookalikes(facts: RegistrationFacts, req: RegistrationRequest) -> list[Flag
     return []
 
 
-def near(day: date) -> tuple[date, date]:
-    """The range of dates whose 30-day windows can overlap one containing ``day``."""
-    return day - timedelta(days=certrules.WINDOW_DAYS - 1), day + timedelta(
-        days=certrules.WINDOW_DAYS - 1
-    )
-
-
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
