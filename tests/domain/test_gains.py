@@ -315,3 +315,35 @@ def test_merging_dore_with_no_loss_is_flagged_but_merging_grain_is_not() -> None
         outputs=[OutputSpec(id="M", form="grain", mass_mg=1_000_000, fineness=9_000)],
     )
     assert plain.flags == []
+
+
+def test_a_split_carries_the_count_of_growing_shipments() -> None:
+    lot = replace(downstream(), status="active", holder="trader-a", in_transit_to=None)
+    lot = replace(lot, gain_pairs={gains.pair_key("trader-a", "trader-b"): 2})
+    half = lot.fine_mg // 2
+    plan = plan_transformation(
+        kind="split",
+        actor="trader-a",
+        inputs=[lot],
+        outputs=[
+            OutputSpec(id="S1", form="grain", mass_mg=half, fineness=10_000),
+            OutputSpec(id="S2", form="grain", mass_mg=half - 1_000, fineness=10_000),
+        ],
+    )
+    part = plan.outputs[0]
+    assert part.gain_pairs == {"trader-a|trader-b": 2}
+    piece = LotView(
+        id=part.id,
+        form=part.form,
+        mass_mg=part.mass_mg,
+        fineness=part.fineness,
+        category=part.category,
+        holder="trader-a",
+        status="in_transit",
+        origins=part.origins,
+        head=HEAD,
+        in_transit_to="trader-b",
+        gain_pairs=part.gain_pairs,
+    )
+    _, judged = after_receipt(piece, mass_mg=piece.mass_mg + 90, fineness=None, head=HEAD)
+    assert ("repeated_gain_shipments", "review") in kinds(judged.flags)

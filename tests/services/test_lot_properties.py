@@ -523,6 +523,12 @@ class LotMachine(RuleBasedStateMachine):
         lowest = certrules.lowest(m.category for m in ins)
         assert len(w.lots) == len(specs)
         before: dict[str, Model | None] = {m.id: m for m in ins}
+        # Outputs carry the most growth receipts any input had between each pair.
+        most: dict[str, int] = {}
+        for m in ins:
+            for pair, count in m.pairs:
+                most[pair] = max(most.get(pair, 0), count)
+        carried = tuple(sorted(most.items()))
         for m in ins:
             self.lots[m.id] = replace(m, status="consumed", last_seq=w.seq)
         for lot, spec in zip(w.lots, specs, strict=True):
@@ -539,6 +545,7 @@ class LotMachine(RuleBasedStateMachine):
                     form=spec.form,
                     # What a mine makes of its own gold is still its first sale to make.
                     mine=actor if actor in self._mines() else None,
+                    pairs=carried,
                 )
             )
             before[lot.id] = None

@@ -618,6 +618,7 @@ def _lot_transform(book: Book, seq: int, body: dict[str, Any], event_hash: bytes
             head=event_hash,
             # What a mine makes of its own gold is still its first sale to make (price, premium).
             mine=actor if book._org_kind(actor) == "mine" else None,
+            gain_pairs=out.gain_pairs,
         )
         before[out.id] = None
     for lot in inputs:

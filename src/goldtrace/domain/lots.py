@@ -218,6 +218,9 @@ class PlannedOutput:
     category: str
     origins: dict[str, int] = field(default_factory=dict)
     reference: str | None = None
+    # Growth receipts per pair of organizations, carried from the inputs (the most of any input):
+    # a split or a merge does not start the count of repeated growing shipments again.
+    gain_pairs: dict[str, int] = field(default_factory=dict)
 
     @property
     def fine_mg(self) -> int:
@@ -299,6 +302,10 @@ def plan_transformation(
     for lot in inputs:
         for key, mg in gains.pool(lot.origins, lot.fine_mg).items():
             remaining[key] = remaining.get(key, 0) + mg
+    carried: dict[str, int] = {}
+    for lot in inputs:
+        for pair, count in lot.gain_pairs.items():
+            carried[pair] = max(carried.get(pair, 0), count)
     planned = []
     for spec in outputs:
         if spec.category is not None and RANK[spec.category] > RANK[category]:
@@ -318,6 +325,7 @@ def plan_transformation(
                 category=spec.category or category,
                 origins=dict(sorted(gains.split_pool(share).items())),
                 reference=spec.reference,
+                gain_pairs=dict(carried),
             )
         )
     loss = fine_in - fine_out

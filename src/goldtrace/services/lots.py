@@ -582,6 +582,7 @@ def transform(
             status="active",
             reference=out.reference,
             origins=_origins_json(out.origins),
+            gain_pairs=_origins_json(out.gain_pairs),
             # What a mine makes of its own gold is still its first sale to make (price, premium).
             mine_id=actor if actor_kind == "mine" else None,
             sold_by_mine=False,
