@@ -439,7 +439,7 @@ class LotMachine(RuleBasedStateMachine):
         if established:
             declared = old - m.gained
             for limit, severity in ((10_000, "high"), (WEIGHING_PPM + LAB_PPM, "review")):
-                if m.gained * 1_000_000 <= declared * limit < (m.gained + gain) * 1_000_000:
+                if declared * limit < (m.gained + gain) * 1_000_000:
                     flags.append(("cumulative_gain", severity))
                     break
             assert m.registered is not None
@@ -448,7 +448,7 @@ class LotMachine(RuleBasedStateMachine):
             # Downstream, the gain is gold no mine registered: the lot's origins stay as they are.
             covered = sum(json.loads(self._rows()[m.id].origins).values())
             for limit, severity in UNATTRIBUTED_PPM:
-                if _ppm(old - covered, old) <= limit < _ppm(new - covered, new):
+                if limit < _ppm(new - covered, new):
                     flags.append(("unattributed_gold", severity))
                     break
         pairs = dict(m.pairs)

@@ -158,9 +158,10 @@ def reweigh(
         new_origins[mine] = new_origins.get(mine, 0) + gain
         mine_gain = gain
         declared = old_fine - gained_mg
-        # Crossing the tolerances is worth a look; crossing 1 % (gains no lab explains) is high.
+        # Every gain that leaves the lot past the tolerances is worth a look, past 1 % (gains no lab
+        # explains) high: a flag at the crossing alone would let the gains after it creep in silently.
         for limit, severity in ((CUMULATIVE_HIGH_PPM, "high"), (CUMULATIVE_GAIN_PPM, "review")):
-            if gained_mg * 1_000_000 <= declared * limit < total_gained * 1_000_000:
+            if declared * limit < total_gained * 1_000_000:
                 flags.append(
                     Flag(
                         "cumulative_gain",
@@ -172,13 +173,12 @@ def reweigh(
                 )
                 break
     else:
-        before = old_fine - sum(origins.values())
         after = new_fine - sum(new_origins.values())
         for limit, severity in (
             (UNATTRIBUTED_HIGH_PPM, "high"),
             (UNATTRIBUTED_REVIEW_PPM, "review"),
         ):
-            if ppm(before, old_fine) <= limit < ppm(after, new_fine):
+            if limit < ppm(after, new_fine):
                 flags.append(
                     Flag(
                         "unattributed_gold",
