@@ -83,13 +83,14 @@ def view(lot: Lot) -> rules.LotView:
 def _store_view(lot: Lot, v: rules.LotView, seq: int) -> None:
     lot.form, lot.mass_mg, lot.fineness, lot.category = v.form, v.mass_mg, v.fineness, v.category
     lot.holder_id, lot.status, lot.in_transit_to = v.holder, v.status, v.in_transit_to
-    lot.origins = _origins_json(v.origins)
+    lot.origins = _mapping_json(v.origins)
     lot.head, lot.sold_by_mine, lot.updated_seq = v.head, v.sold_by_mine, seq
-    lot.gained_mg, lot.gain_pairs = v.gained_mg, _origins_json(v.gain_pairs)
+    lot.gained_mg, lot.gain_pairs = v.gained_mg, _mapping_json(v.gain_pairs)
 
 
-def _origins_json(origins: dict[str, int] | object) -> str:
-    return json.dumps(origins, sort_keys=True, separators=(",", ":"))
+def _mapping_json(mapping: dict[str, int] | object) -> str:
+    """A lot's origins or growth-receipt counts as stored: canonical compact JSON."""
+    return json.dumps(mapping, sort_keys=True, separators=(",", ":"))
 
 
 def _snapshot(v: rules.LotView) -> str:
@@ -216,7 +217,7 @@ def register_lot(
         registered_fine_mg=fine,
         gained_mg=0,
         gain_pairs="{}",
-        origins=_origins_json({actor: fine} if fine else {}),
+        origins=_mapping_json({actor: fine} if fine else {}),
         sold_by_mine=False,
         head=rec.hash,
         created_seq=rec.seq,
@@ -581,8 +582,8 @@ def transform(
             holder_id=actor,
             status="active",
             reference=out.reference,
-            origins=_origins_json(out.origins),
-            gain_pairs=_origins_json(out.gain_pairs),
+            origins=_mapping_json(out.origins),
+            gain_pairs=_mapping_json(out.gain_pairs),
             # What a mine makes of its own gold is still its first sale to make (price, premium).
             mine_id=actor if actor_kind == "mine" else None,
             sold_by_mine=False,
